@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Build and run the unit tests and the block qtests at every prefix of the
+# series (incremental builds, ccache), in $WORK/qemu and $WORK/build.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+S=$TOP/scripts
+
+"$S/fetch.sh"
+"$S/apply.sh"
+mapfile -t commits < <(git -C "$SRC" rev-list --reverse v10.2.2..series)
+trap 'git -C "$SRC" checkout -q series' EXIT
+i=0
+for c in v10.2.2 "${commits[@]}"; do
+    say "bisect: [$i/${#commits[@]}] $(git -C "$SRC" log -1 --format=%s "$c")"
+    git -C "$SRC" checkout -q "$c"
+    "$S/build.sh" >/dev/null || die "build fails at $c"
+    "$S/test-unit.sh" | grep '^RESULT' || die "unit tests fail at $c"
+    "$S/test-qtest.sh" | grep '^RESULT' || die "qtests fail at $c"
+    i=$((i + 1))
+done
+say "bisect: every prefix builds and passes"

@@ -1,0 +1,34 @@
+# Shared settings for the project scripts; sourced, not run.
+# shellcheck shell=bash
+
+QEMU_VERSION=10.2.2
+DEB_VERSION=1:10.2.2+ds-1
+# Debian's repacked tarball (no firmware blobs, no vendored meson wheel).
+DEB_TARBALL=qemu_10.2.2+ds.orig.tar.xz
+DEB_SHA256=be05230fe47a6937cd29f28f562932c8125f9c93c2a82c625198f7a4aa601dfb
+# Upstream's release tarball, as pinned by several independent public
+# build scripts (Homebrew formula, distribution build scripts).
+UP_TARBALL=qemu-10.2.2.tar.xz
+UP_URL=https://download.qemu.org/qemu-10.2.2.tar.xz
+UP_SHA256=784b296ff29c1417aa72323abcb2d2ea9ab9771724f577dcd785c3b04f21e176
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WORK=${WORK:-$TOP/work}
+CACHE=${MQ_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/qemu-mq}
+SRC=$WORK/qemu             # git tree: v10.2.2 + the series as commits
+BUILD=$WORK/build          # build directory of $SRC
+PRISTINE_SRC=$WORK/pristine    # worktree of the v10.2.2 tag
+PRISTINE_BUILD=$WORK/build-pristine
+
+export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ccache}
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+
+say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# The identity used for commits made by the scripts in the QEMU tree.
+mq_git() {
+    git -c user.name="${MQ_NAME:-$(git -C "$TOP" config user.name || echo mq-block)}" \
+        -c user.email="${MQ_EMAIL:-$(git -C "$TOP" config user.email || echo mq-block@localhost)}" \
+        -c advice.detachedHead=false "$@"
+}

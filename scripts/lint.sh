@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Lint the series: every patch in patches/ listed once in series, QEMU-style
+# subjects, a Signed-off-by from the author, checkpatch.pl clean.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+cd "$TOP"
+fail=0
+err() { echo "lint: $*" >&2; fail=1; }
+
+mapfile -t listed < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' series | awk '{print $1}')
+dups=$(printf '%s\n' "${listed[@]}" | sort | uniq -d)
+[ -z "$dups" ] || err "listed more than once in series: $dups"
+for p in "${listed[@]}"; do
+    [ -f "patches/$p" ] || err "series lists $p, but patches/$p does not exist"
+done
+for f in patches/*.patch; do
+    [ -e "$f" ] || continue
+    b=${f#patches/}
+    [ "$b" = 0000-cover-letter.patch ] && continue
+    printf '%s\n' "${listed[@]}" | grep -qxF "$b" || err "$f is not listed in series"
+done
+
+checkpatch=$SRC/scripts/checkpatch.pl
+[ -x "$checkpatch" ] || die "no $checkpatch (run scripts/fetch.sh)"
+
+for p in "${listed[@]}"; do
+    f=patches/$p
+    [ -f "$f" ] || continue
+    subj=$(sed -n '/^Subject: /{s/^Subject: \(\[PATCH[^]]*\] \)\?//;p;q}' "$f")
+    # 'area: summary' or 'area/sub: summary', no trailing full stop
+    echo "$subj" | grep -Eq '^[A-Za-z0-9_./+-]+(, ?[A-Za-z0-9_./+-]+)*: [^ ].*[^.]$' ||
+        err "$p: subject '$subj' is not in 'subsystem: summary' form"
+    [ ${#subj} -le 76 ] || err "$p: subject longer than 76 characters"
+    from=$(sed -n 's/^From: //p;/^$/q' "$f" | head -1)
+    grep -qxF "Signed-off-by: $from" "$f" || err "$p: no 'Signed-off-by: $from'"
+    # the commit message says why: at least a few lines of body
+    body=$(awk '/^$/ && !b { b = 1; next } b && /^---$/ { exit } b' "$f" | grep -cv '^\(Signed-off-by\|Cc\|Fixes\|Reviewed-by\):' || true)
+    [ "$body" -ge 3 ] || err "$p: commit message has no body explaining why"
+    out=$(cd "$SRC" && ./scripts/checkpatch.pl --no-color "$TOP/$f" 2>&1) || true
+    if echo "$out" | grep -qE '^(ERROR|WARNING)' ||
+       ! echo "$out" | grep -q 'has no obvious style problems'; then
+        echo "$out" | grep -E '^(ERROR|WARNING)' -A3 | head -30 >&2
+        err "$p: checkpatch.pl found problems"
+    fi
+done
+[ $fail = 0 ] || exit 1
+say "lint: ${#listed[@]} patches OK"

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Run qemu-iotests: the quick group for qcow2 and raw, every test that uses
+# IOThreads (with qcow2), and this project's tests-iotests/.  Failures are
+# compared with tests-iotests/known-failures (failures of pristine v10.2.2).
+#   scripts/test-iotests.sh [SRC BUILD]
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+src=${1:-$SRC}
+build=${2:-$BUILD}
+known=$TOP/tests-iotests/known-failures
+it=$build/tests/qemu-iotests
+[ -x "$it/check" ] || die "no iotests in $build"
+
+# Our own tests join the tree's tests/ directory, kept out of git.
+exclude=$(git -C "$src" rev-parse --git-path info/exclude)
+for f in "$TOP"/tests-iotests/*; do
+    case "$(basename "$f")" in known-failures|README*) continue ;; esac
+    cp "$f" "$src/tests/qemu-iotests/tests/"
+    grep -qxF "/tests/qemu-iotests/tests/$(basename "$f")" "$exclude" ||
+        echo "/tests/qemu-iotests/tests/$(basename "$f")" >>"$exclude"
+done
+own=()
+for f in "$TOP"/tests-iotests/*; do
+    case "$f" in */known-failures|*/README*|*.out) continue ;; esac
+    own+=("tests/$(basename "$f")")
+done
+
+# Every test whose source mentions IOThreads, minus the quick group.
+cd "$src/tests/qemu-iotests"
+mapfile -t quick < <(cd "$it" && ./check -n -qcow2 -g quick 2>/dev/null)
+mapfile -t iothread < <(grep -lis iothread [0-9][0-9][0-9] tests/* |
+                        grep -v '\.out$' | sort)
+extra=()
+for t in "${iothread[@]}"; do
+    printf '%s\n' "${quick[@]}" | grep -qxF "$t" || extra+=("$t")
+done
+
+log=$build/meson-logs/mq-iotests.txt
+: >"$log"
+runs=(
+    "-qcow2 -g quick"
+    "-raw -g quick"
+    "-qcow2 ${extra[*]} ${own[*]}"
+)
+cd "$it"
+for r in "${runs[@]}"; do
+    say "iotests: check $(echo "$r" | cut -c1-70)..."
+    # shellcheck disable=SC2086
+    timeout 1800 ./check -tap $r >>"$log" 2>&1 || true
+done
+
+# TAP lines: "ok FMT TEST", "ok FMT TEST # SKIP why", "not ok FMT TEST"
+pass=$(grep -E '^ok ' "$log" | grep -vc '# SKIP' || true)
+skip=$(grep -cE '^ok .*# SKIP' "$log" || true)
+mapfile -t failed < <(sed -n 's/^not ok \([^ ]*\) \([^ ]*\).*/\1 \2/p' "$log")
+mapfile -t listed < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$known" | awk '{print $1, $2}')
+bad=0
+for f in "${failed[@]}"; do
+    if printf '%s\n' "${listed[@]}" | grep -qxF "$f"; then
+        echo "  known failure: $f"
+    else
+        echo "  NEW FAILURE: $f"
+        bad=1
+    fi
+done
+for k in "${listed[@]}"; do
+    [ -n "$k" ] || continue
+    if grep -qE "^ok ${k% *} ${k#* }\$" "$log"; then
+        echo "  $k passes but is listed in tests-iotests/known-failures: update the list"
+        bad=1
+    fi
+done
+echo "RESULT iotests $pass ${#failed[@]} $skip"
+exit $bad

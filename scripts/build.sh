@@ -36,7 +36,7 @@ if [ ! -e "$src/pc-bios/edk2-x86_64-code.fd.bz2" ]; then
              i386-secure-code i386-vars x86_64-code x86_64-secure-code \
              loongarch64-code loongarch64-vars; do
         bzip2 -c </dev/null >"$src/pc-bios/edk2-$n.fd.bz2"
-        echo "/pc-bios/edk2-$n.fd.bz2" >>"$(git -C "$src" rev-parse --git-common-dir)/info/exclude"
+        echo "/pc-bios/edk2-$n.fd.bz2" >>"$(git -C "$src" rev-parse --path-format=absolute --git-path info/exclude)"
     done
 fi
 

@@ -12,7 +12,7 @@ it=$build/tests/qemu-iotests
 [ -x "$it/check" ] || die "no iotests in $build"
 
 # Our own tests join the tree's tests/ directory, kept out of git.
-exclude=$(git -C "$src" rev-parse --git-path info/exclude)
+exclude=$(git -C "$src" rev-parse --path-format=absolute --git-path info/exclude)
 for f in "$TOP"/tests-iotests/*; do
     case "$(basename "$f")" in known-failures|README*) continue ;; esac
     cp "$f" "$src/tests/qemu-iotests/tests/"

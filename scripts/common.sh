@@ -22,6 +22,9 @@ PRISTINE_BUILD=$WORK/build-pristine
 
 export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+# hit the cache from any clone of this repository
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$WORK}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 
 say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

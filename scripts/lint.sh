@@ -24,15 +24,24 @@ done
 checkpatch=$SRC/scripts/checkpatch.pl
 [ -x "$checkpatch" ] || die "no $checkpatch (run scripts/fetch.sh)"
 
+# header FIELD FILE: the mail header FIELD of FILE, folded lines joined
+header() {
+    awk -v h="$1: " '/^$/ { exit }
+        /^[ \t]/ { if (found == 1) { sub(/^[ \t]+/, " "); v = v $0 } next }
+        found == 1 { found = 2 }
+        !found && index($0, h) == 1 { v = substr($0, length(h) + 1); found = 1 }
+        END { print v }' "$2"
+}
+
 for p in "${listed[@]}"; do
     f=patches/$p
     [ -f "$f" ] || continue
-    subj=$(sed -n '/^Subject: /{s/^Subject: \(\[PATCH[^]]*\] \)\?//;p;q}' "$f")
+    subj=$(header Subject "$f" | sed 's/^\[PATCH[^]]*\] //')
     # 'area: summary' or 'area/sub: summary', no trailing full stop
     echo "$subj" | grep -Eq '^[A-Za-z0-9_./+-]+(, ?[A-Za-z0-9_./+-]+)*: [^ ].*[^.]$' ||
         err "$p: subject '$subj' is not in 'subsystem: summary' form"
     [ ${#subj} -le 76 ] || err "$p: subject longer than 76 characters"
-    from=$(sed -n 's/^From: //p;/^$/q' "$f" | head -1)
+    from=$(header From "$f")
     grep -qxF "Signed-off-by: $from" "$f" || err "$p: no 'Signed-off-by: $from'"
     # the commit message says why: at least a few lines of body
     body=$(awk '/^$/ && !b { b = 1; next } b && /^---$/ { exit } b' "$f" | grep -cv '^\(Signed-off-by\|Cc\|Fixes\|Reviewed-by\):' || true)

@@ -22,14 +22,15 @@ done
 own=()
 for f in "$TOP"/tests-iotests/*; do
     case "$f" in */known-failures|*/README*|*.out) continue ;; esac
-    own+=("tests/$(basename "$f")")
+    own+=("$(basename "$f")")
 done
 
 # Every test whose source mentions IOThreads, minus the quick group.
 cd "$src/tests/qemu-iotests"
 mapfile -t quick < <(cd "$it" && ./check -n -qcow2 -g quick 2>/dev/null)
+# (check wants bare names: "iothreads-create", not "tests/iothreads-create")
 mapfile -t iothread < <(grep -lis iothread [0-9][0-9][0-9] tests/* |
-                        grep -v '\.out$' | sort)
+                        grep -v '\.out$' | sed 's|^tests/||' | sort)
 extra=()
 for t in "${iothread[@]}"; do
     printf '%s\n' "${quick[@]}" | grep -qxF "$t" || extra+=("$t")
@@ -46,7 +47,12 @@ cd "$it"
 for r in "${runs[@]}"; do
     say "iotests: check $(echo "$r" | cut -c1-70)..."
     # shellcheck disable=SC2086
+    before=$(grep -c '^TAP version' "$log" || true)
     timeout 1800 ./check -tap $r >>"$log" 2>&1 || true
+    # check exits non-zero when a test fails; a run without TAP output is
+    # an error of its own (bad arguments, timeout)
+    [ "$(grep -c '^TAP version' "$log")" -gt "$before" ] ||
+        { tail -5 "$log"; die "iotests: 'check $r' did not run"; }
 done
 
 # TAP lines: "ok FMT TEST", "ok FMT TEST # SKIP why", "not ok FMT TEST"

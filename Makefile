@@ -3,7 +3,7 @@
 
 S := scripts
 
-.PHONY: all deps fetch apply build check check-bisect tree export lint clean help
+.PHONY: all deps fetch apply build pristine check check-bisect tree export lint clean help
 
 all: deps fetch apply build          ## set up and run the main job
 
@@ -18,6 +18,9 @@ apply: fetch                         ## git am + quilt check of the series
 
 build: apply                         ## configure and build work/build
 	$(S)/build.sh
+
+pristine:                            ## build v10.2.2 in work/build-pristine
+	$(S)/build-pristine.sh
 
 check:                               ## lint, apply, build, unit, qtest, iotests
 	$(S)/check.sh

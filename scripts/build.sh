@@ -32,11 +32,13 @@ CONFIGURE_ARGS=(
 # run; no test here boots UEFI firmware.
 if [ ! -e "$src/pc-bios/edk2-x86_64-code.fd.bz2" ]; then
     say "build: creating placeholders for the edk2 blobs missing from the tarball"
+    exclude=$(git -C "$src" rev-parse --path-format=absolute --git-path info/exclude)
     for n in aarch64-code arm-code arm-vars riscv-code riscv-vars i386-code \
              i386-secure-code i386-vars x86_64-code x86_64-secure-code \
              loongarch64-code loongarch64-vars; do
         bzip2 -c </dev/null >"$src/pc-bios/edk2-$n.fd.bz2"
-        echo "/pc-bios/edk2-$n.fd.bz2" >>"$(git -C "$src" rev-parse --path-format=absolute --git-path info/exclude)"
+        grep -qxF "/pc-bios/edk2-$n.fd.bz2" "$exclude" ||
+            echo "/pc-bios/edk2-$n.fd.bz2" >>"$exclude"
     done
 fi
 
@@ -64,7 +66,7 @@ ninja -C "$build" -j"$(nproc)" ${MQ_NINJA_TARGETS:-} | {
     # one progress line every 500 steps instead of thousands
     awk '/^\[[0-9]+\/[0-9]+\]/ { split(substr($1, 2), a, "/");
              if (a[1] % 500 == 0 || a[1] == a[2]) { print "  " $1; fflush() } next }
-         /error|warning|FAILED/ { print; fflush() }'
+         /error:|warning:|FAILED|ninja: / { print; fflush() }'
 }
 rc=${PIPESTATUS[0]}
 [ "$rc" = 0 ] || die "build failed in $build (ninja exit $rc)"

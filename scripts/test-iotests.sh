@@ -44,6 +44,8 @@ runs=(
     "-qcow2 ${extra[*]} ${own[*]}"
 )
 cd "$it"
+# Debian's python3 (not a pyenv one first on PATH) sees python3-libnbd
+export PATH=/usr/bin:/bin:$PATH
 for r in "${runs[@]}"; do
     say "iotests: check $(echo "$r" | cut -c1-70)..."
     # shellcheck disable=SC2086

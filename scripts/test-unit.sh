@@ -14,9 +14,10 @@ UNIT_TESTS=(
     test-block-multiqueue
 )
 
+known=$(meson test -C "$build" --list 2>/dev/null | sed -n 's|^qemu:unit / ||p')
 tests=()
 for t in "${UNIT_TESTS[@]}"; do
-    [ -x "$build/tests/unit/$t" ] && tests+=("$t")
+    echo "$known" | grep -qxF "$t" && tests+=("$t")
 done
 [ ${#tests[@]} -gt 0 ] || die "no unit tests built in $build"
 

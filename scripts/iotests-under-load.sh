@@ -20,6 +20,7 @@ shift $((OPTIND - 1))
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(iothreads-create iothreads-commit-active
                                   iothreads-resize iothreads-stream)
+build=$(cd "$build" && pwd)
 it=$build/tests/qemu-iotests
 [ -x "$it/check" ] || die "no iotests in $build"
 

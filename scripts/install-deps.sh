@@ -9,7 +9,7 @@ PKGS=(
     python3-venv python3-pycotap python3-libnbd ccache quilt
     libfuse3-dev libgnutls28-dev gnutls-bin device-tree-compiler
     lib32gcc-12-dev socat seabios ipxe-qemu qemu-system-data
-    dpkg-dev xz-utils git
+    dpkg-dev xz-utils git valgrind gnuplot-nox
 )
 
 SUDO=

@@ -3,7 +3,7 @@
 
 S := scripts
 
-.PHONY: all deps fetch apply build pristine check check-bisect tree export lint clean help
+.PHONY: all deps fetch apply build pristine bench check check-bisect tree export lint clean help
 
 all: deps fetch apply build          ## set up and run the main job
 
@@ -21,6 +21,9 @@ build: apply                         ## configure and build work/build
 
 pristine:                            ## build v10.2.2 in work/build-pristine
 	$(S)/build-pristine.sh
+
+bench:                               ## series vs pristine: bench/results.{json,md}, scaling.png
+	$(S)/bench.py
 
 check:                               ## lint, apply, build, unit, qtest, iotests
 	$(S)/check.sh

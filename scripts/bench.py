@@ -304,13 +304,13 @@ def write_outputs(meta, points, instr):
                 f.write('\n\n')
     plots = []
     i = 0
-    for backend, _ in WORKLOADS:
+    for color, (backend, _) in enumerate(WORKLOADS, start=1):
         for tree in ('pristine', 'series'):
             dash = 'dt 1' if tree == 'series' else 'dt 2'
             plots.append(f"'{dat}' index {i} using 1:2:3:4 with yerrorlines "
-                         f"lw 2 {dash} title '{backend} {tree}'")
+                         f"lw 2 lc {color} {dash} title '{backend} {tree}'")
             i += 1
-    script = (f"set terminal png size 900,600\n"
+    script = (f"set terminal pngcairo size 1000,600\n"
               f"set output '{os.path.join(OUT, 'scaling.png')}'\n"
               f"set title 'IOPS against IOThreads, pristine v10.2.2 (dashed)"
               f" vs series'\n"

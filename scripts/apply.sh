@@ -49,7 +49,7 @@ if [ ${#patches[@]} -gt 0 ]; then
         echo "$out" | tail -20 | sed 's/^/    /' >&2
         die "quilt push -a --fuzz=0 failed: $(echo "$out" | grep -m1 '^Applying patch' | tail -1)"
     fi
-    if echo "$out" | grep -q 'with fuzz'; then
+    if grep -q 'with fuzz' <<<"$out"; then
         die "quilt: fuzz while applying: $(echo "$out" | grep 'with fuzz')"
     fi
     # both tools must produce the same tree

@@ -71,7 +71,10 @@ fi
 
 # 2. A tarball the user names, then the cache.
 cands=()
-[ -n "${QEMU_TARBALL:-}" ] && cands+=("$QEMU_TARBALL")
+if [ -n "${QEMU_TARBALL:-}" ]; then
+    [ -f "$QEMU_TARBALL" ] || die "QEMU_TARBALL=$QEMU_TARBALL: no such file"
+    cands+=("$QEMU_TARBALL")
+fi
 cands+=("$CACHE/$DEB_TARBALL" "$CACHE/$UP_TARBALL")
 for t in "${cands[@]}"; do
     if [ ! -f "$t" ]; then
@@ -87,7 +90,8 @@ done
 
 # 3. Debian's source package.
 have_debsrc() {
-    apt-cache showsrc qemu 2>/dev/null | grep -qx "Version: $DEB_VERSION"
+    # no grep -q: an early exit would fail apt-cache with SIGPIPE (pipefail)
+    apt-cache showsrc qemu 2>/dev/null | grep -x "Version: $DEB_VERSION" >/dev/null
 }
 if ! have_debsrc && [ "$(id -u)" = 0 ] && ! grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
     say "fetch: adding a deb-src entry for Debian sid"

@@ -19,7 +19,7 @@ fi
 
 missing=()
 for p in "${PKGS[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+    grep -q "ok installed" < <(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) ||
         missing+=("$p")
 done
 meson_ok=0

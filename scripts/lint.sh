@@ -18,7 +18,7 @@ for f in patches/*.patch; do
     [ -e "$f" ] || continue
     b=${f#patches/}
     [ "$b" = 0000-cover-letter.patch ] && continue
-    printf '%s\n' "${listed[@]}" | grep -qxF "$b" || err "$f is not listed in series"
+    grep -qxF "$b" < <(printf '%s\n' "${listed[@]}") || err "$f is not listed in series"
 done
 
 checkpatch=$SRC/scripts/checkpatch.pl
@@ -47,8 +47,8 @@ for p in "${listed[@]}"; do
     body=$(awk '/^$/ && !b { b = 1; next } b && /^---$/ { exit } b' "$f" | grep -cv '^\(Signed-off-by\|Cc\|Fixes\|Reviewed-by\):' || true)
     [ "$body" -ge 3 ] || err "$p: commit message has no body explaining why"
     out=$(cd "$SRC" && ./scripts/checkpatch.pl --no-color "$TOP/$f" 2>&1) || true
-    if echo "$out" | grep -qE '^(ERROR|WARNING)' ||
-       ! echo "$out" | grep -q 'has no obvious style problems'; then
+    if grep -qE '^(ERROR|WARNING)' <<<"$out" ||
+       ! grep -q 'has no obvious style problems' <<<"$out"; then
         echo "$out" | grep -E '^(ERROR|WARNING)' -A3 | head -30 >&2
         err "$p: checkpatch.pl found problems"
     fi

@@ -33,7 +33,7 @@ mapfile -t iothread < <(grep -lis iothread [0-9][0-9][0-9] tests/* |
                         grep -v '\.out$' | sed 's|^tests/||' | sort)
 extra=()
 for t in "${iothread[@]}"; do
-    printf '%s\n' "${quick[@]}" | grep -qxF "$t" || extra+=("$t")
+    grep -qxF "$t" < <(printf '%s\n' "${quick[@]}") || extra+=("$t")
 done
 
 log=$build/meson-logs/mq-iotests.txt
@@ -64,7 +64,7 @@ mapfile -t failed < <(sed -n 's/^not ok \([^ ]*\) \([^ ]*\).*/\1 \2/p' "$log")
 mapfile -t listed < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$known" | awk '{print $1, $2}')
 bad=0
 for f in "${failed[@]}"; do
-    if printf '%s\n' "${listed[@]}" | grep -qxF "$f"; then
+    if grep -qxF "$f" < <(printf '%s\n' "${listed[@]}"); then
         echo "  known failure: $f"
     else
         echo "  NEW FAILURE: $f"

@@ -36,7 +36,7 @@ run() {   # run NAME CMD...: TAP output appended to the log
 run qos-test "$q/qos-test" "${args[@]}"
 known=$(meson test -C "$build" --list 2>/dev/null | sed -n 's|^qemu:qtest.* / qtest-x86_64/||p')
 for t in "${STANDALONE[@]}"; do
-    if echo "$known" | grep -qxF "$t"; then
+    if grep -qxF "$t" <<<"$known"; then
         run "$t" "$q/$t"
     fi
 done

@@ -17,7 +17,7 @@ UNIT_TESTS=(
 known=$(meson test -C "$build" --list 2>/dev/null | sed -n 's|^qemu:unit / ||p')
 tests=()
 for t in "${UNIT_TESTS[@]}"; do
-    echo "$known" | grep -qxF "$t" && tests+=("$t")
+    grep -qxF "$t" <<<"$known" && tests+=("$t")
 done
 [ ${#tests[@]} -gt 0 ] || die "no unit tests built in $build"
 

@@ -3,7 +3,7 @@
 
 S := scripts
 
-.PHONY: all deps fetch apply build pristine bench check check-bisect tree export lint clean help
+.PHONY: all deps fetch apply build pristine bench check check-bisect check-sanitize tree export lint clean help
 
 all: deps fetch apply build          ## set up and run the main job
 
@@ -33,6 +33,9 @@ lint: fetch
 
 check-bisect:                        ## build + unit tests + qtests at every patch
 	$(S)/check-bisect.sh
+
+check-sanitize:                      ## TSan and ASan/UBSan builds: unit tests, qtests
+	$(S)/check-sanitize.sh
 
 tree: fetch                          ## work/qemu branch 'series' = the series
 	$(S)/apply.sh

@@ -7,6 +7,9 @@ set -euo pipefail
 src=${1:-$SRC}
 build=${2:-$BUILD}
 [ -f "$src/VERSION" ] || die "no QEMU tree at $src (run scripts/fetch.sh)"
+src=$(cd "$src" && pwd)
+mkdir -p "$build"
+build=$(cd "$build" && pwd)
 
 # One configure line: x86_64 with TCG and KVM (nested KVM guests hang on
 # these machines, so guest tests use TCG), the tools, linux-aio and io_uring,

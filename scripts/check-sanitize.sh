@@ -13,6 +13,7 @@ kinds=("$@")
 
 "$S/fetch.sh"
 "$S/apply.sh"
+mkdir -p "$WORK/logs"
 
 # Only what the tests need: the unit tests and the binaries qtests start
 targets="qemu-system-x86_64 qemu-img storage-daemon/qemu-storage-daemon

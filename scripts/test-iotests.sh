@@ -21,7 +21,8 @@ for f in "$TOP"/tests-iotests/*; do
 done
 own=()
 for f in "$TOP"/tests-iotests/*; do
-    case "$f" in */known-failures|*/README*|*.out) continue ;; esac
+    # *.py: helpers the tests import (tests/mqvirtio.py), not tests
+    case "$f" in */known-failures|*/README*|*.out|*.py) continue ;; esac
     own+=("$(basename "$f")")
 done
 
@@ -30,7 +31,7 @@ cd "$src/tests/qemu-iotests"
 mapfile -t quick < <(cd "$it" && ./check -n -qcow2 -g quick 2>/dev/null)
 # (check wants bare names: "iothreads-create", not "tests/iothreads-create")
 mapfile -t iothread < <(grep -lis iothread [0-9][0-9][0-9] tests/* |
-                        grep -v '\.out$' | sed 's|^tests/||' | sort)
+                        grep -v '\.out$\|\.py$' | sed 's|^tests/||' | sort)
 extra=()
 for t in "${iothread[@]}"; do
     grep -qxF "$t" < <(printf '%s\n' "${quick[@]}") || extra+=("$t")

@@ -35,3 +35,19 @@ mq_git() {
         -c user.email="${MQ_EMAIL:-$(git -C "$TOP" config user.email || echo mq-block@localhost)}" \
         -c advice.detachedHead=false "$@"
 }
+
+# Copy this project's iotests (tests-iotests/) into the iotests tests/
+# directory of the QEMU tree $1, kept out of git there; print the names
+# of the tests (helpers *.py and the lists are copied but not tests).
+mq_install_own_iotests() {
+    local src=$1 exclude f name
+    exclude=$(git -C "$src" rev-parse --path-format=absolute --git-path info/exclude)
+    for f in "$TOP"/tests-iotests/*; do
+        name=$(basename "$f")
+        case $name in known-failures|README*) continue ;; esac
+        cp "$f" "$src/tests/qemu-iotests/tests/"
+        grep -qxF "/tests/qemu-iotests/tests/$name" "$exclude" ||
+            echo "/tests/qemu-iotests/tests/$name" >>"$exclude"
+        case $name in *.out|*.py) ;; *) echo "$name" ;; esac
+    done
+}

@@ -12,19 +12,7 @@ it=$build/tests/qemu-iotests
 [ -x "$it/check" ] || die "no iotests in $build"
 
 # Our own tests join the tree's tests/ directory, kept out of git.
-exclude=$(git -C "$src" rev-parse --path-format=absolute --git-path info/exclude)
-for f in "$TOP"/tests-iotests/*; do
-    case "$(basename "$f")" in known-failures|README*) continue ;; esac
-    cp "$f" "$src/tests/qemu-iotests/tests/"
-    grep -qxF "/tests/qemu-iotests/tests/$(basename "$f")" "$exclude" ||
-        echo "/tests/qemu-iotests/tests/$(basename "$f")" >>"$exclude"
-done
-own=()
-for f in "$TOP"/tests-iotests/*; do
-    # *.py: helpers the tests import (tests/mqvirtio.py), not tests
-    case "$f" in */known-failures|*/README*|*.out|*.py) continue ;; esac
-    own+=("$(basename "$f")")
-done
+mapfile -t own < <(mq_install_own_iotests "$src")
 
 # Every test whose source mentions IOThreads, minus the quick group.
 cd "$src/tests/qemu-iotests"

@@ -2,21 +2,27 @@
 # Build the series with ThreadSanitizer and with AddressSanitizer +
 # UndefinedBehaviorSanitizer (clang) and run the block-layer unit tests,
 # the block qtests and this project's multiqueue iotests (stress with
-# MQ_STRESS_ROUNDS rounds, default 5; fault injection) under each.  Separate build directories
-# ($WORK/build-tsan, $WORK/build-asan); not part of 'make check'.
-#   scripts/check-sanitize.sh [tsan|asan]...   (default: both)
+# MQ_STRESS_ROUNDS rounds, default 5; fault injection) under each.
+# tsan-pristine does the same for pristine v10.2.2 (the tests it has), and
+# then every TSan report location of the series must also be one of
+# pristine's (scripts/tsan-compare.py).  Separate build directories
+# ($WORK/build-tsan, build-asan, build-tsan-pristine); not part of
+# 'make check'.
+#   scripts/check-sanitize.sh [tsan|asan|tsan-pristine]...
+#   (default: tsan asan tsan-pristine)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 S=$TOP/scripts
 
 kinds=("$@")
-[ ${#kinds[@]} -gt 0 ] || kinds=(tsan asan)
+[ ${#kinds[@]} -gt 0 ] || kinds=(tsan asan tsan-pristine)
 
 "$S/fetch.sh"
 "$S/apply.sh"
 mkdir -p "$WORK/logs"
 
-# Only what the tests need: the unit tests and the binaries qtests start
+# Only what the tests need: the unit tests and the binaries the qtests and
+# iotests start
 targets="qemu-system-x86_64 qemu-img qemu-io qemu-nbd
          storage-daemon/qemu-storage-daemon
          tests/qtest/qos-test tests/qtest/virtio-blk-iothread-vq-mapping-test"
@@ -27,8 +33,10 @@ done
 rc=0
 for kind in "${kinds[@]}"; do
     build=$WORK/build-$kind
+    src=$SRC
+    tgts=$targets
     case $kind in
-    tsan)
+    tsan|tsan-pristine)
         extra="--cc=/usr/lib/ccache/clang --cxx=/usr/lib/ccache/clang++
                --enable-tsan --disable-werror"
         # exitcode=0: report, do not fail the test (QEMU under a qtest too);
@@ -41,28 +49,45 @@ for kind in "${kinds[@]}"; do
         export ASAN_OPTIONS="detect_leaks=0:log_path=$build/sanitizer.log"
         export UBSAN_OPTIONS="print_stacktrace=1:log_path=$build/sanitizer.log"
         ;;
-    *) die "unknown sanitizer '$kind' (tsan or asan)" ;;
+    *) die "unknown sanitizer '$kind' (tsan, asan or tsan-pristine)" ;;
     esac
-    say "sanitize: building with $kind in $build"
+    if [ "$kind" = tsan-pristine ]; then
+        src=$PRISTINE_SRC
+        [ -d "$src" ] || git -C "$SRC" worktree add -q --detach "$src" v10.2.2
+        git -C "$src" checkout -q --detach v10.2.2
+        # the series' own tests do not exist there
+        tgts=$(echo $targets | tr ' ' '\n' |
+               grep -v 'vq-mapping-test\|test-block-multiqueue' | tr '\n' ' ')
+    fi
+    say "sanitize: building $kind in $build"
     start=$SECONDS
-    MQ_CONFIGURE_EXTRA=$(echo $extra) MQ_NINJA_TARGETS=$(echo $targets) \
-        "$S/build.sh" "$SRC" "$build" >"$WORK/logs/build-$kind.txt" 2>&1 ||
+    MQ_CONFIGURE_EXTRA=$(echo $extra) MQ_NINJA_TARGETS=$(echo $tgts) \
+        "$S/build.sh" "$src" "$build" >"$WORK/logs/build-$kind.txt" 2>&1 ||
         { tail -20 "$WORK/logs/build-$kind.txt"; die "$kind build failed"; }
     say "sanitize: $kind build took $((SECONDS - start)) s"
     rm -f "$build"/sanitizer.log*
+    start=$SECONDS
     "$S/test-unit.sh" "$build" | grep RESULT || rc=1
     "$S/test-qtest.sh" "$build" | grep RESULT || rc=1
-    own=$(mq_install_own_iotests "$SRC" | grep '^multiqueue-' | tr '\n' ' ')
+    own=$(mq_install_own_iotests "$src" | grep '^multiqueue-' | tr '\n' ' ')
     # shellcheck disable=SC2086
     (cd "$build/tests/qemu-iotests" && PATH=/usr/bin:/bin:$PATH \
         MQ_STRESS_ROUNDS=${MQ_STRESS_ROUNDS:-5} \
         timeout 1800 ./check -qcow2 $own) >"$build/meson-logs/mq-iotests.txt" 2>&1 || rc=1
     echo "RESULT iotests $(grep -E '^(Passed|Failed|Not run)' "$build/meson-logs/mq-iotests.txt" | tr '\n' ' ')"
-    echo "reports by location:"
-    cat "$build"/sanitizer.log* 2>/dev/null | sed -n 's/^SUMMARY: [A-Za-z]*Sanitizer: //p' |
-        sort | uniq -c | sort -rn | head -40
+    say "sanitize: $kind tests took $((SECONDS - start)) s"
     reports=$(cat "$build"/sanitizer.log* 2>/dev/null | grep -c '^WARNING: ThreadSanitizer\|^==[0-9]*==ERROR\|runtime error:' || true)
     echo "RESULT $kind: $reports sanitizer reports (logs: $build/sanitizer.log.*)"
-    [ "$reports" = 0 ] || rc=1
+    case $kind in
+    asan) [ "$reports" = 0 ] || rc=1 ;;
+    esac
 done
+
+# TSan: the series may only show what pristine shows too
+if [ -d "$WORK/build-tsan" ] && [ -d "$WORK/build-tsan-pristine" ] &&
+   ls "$WORK"/build-tsan-pristine/sanitizer.log* >/dev/null 2>&1; then
+    "$S/tsan-compare.py" "$WORK/build-tsan" "$WORK/build-tsan-pristine" \
+        >"$WORK/logs/tsan-compare.md" || rc=1
+    cat "$WORK/logs/tsan-compare.md"
+fi
 exit $rc

@@ -9,8 +9,11 @@ benchmark tests-unit/bench-block-multiqueue.c in both, then:
   2. Instructions per request with valgrind --tool=callgrind: the
      difference between runs of 2R and R requests, divided by R, so that
      setup and teardown cancel out.  Also keeps the top functions.
-  3. A guest benchmark needs a working KVM; it is skipped, and says why,
-     when /dev/kvm cannot run a guest (a TCG guest is no performance data).
+  3. Where KVM works, fio in a guest (scripts/bench_guest.py) on
+     virtio-blk with num-queues=N on N IOThreads, N = the thread counts.
+     It is skipped, and says why, when /dev/kvm cannot run a guest (a TCG
+     guest is no performance data; bench_guest.py --accel tcg checks the
+     harness only).
 
 Writes bench/results.json, bench/results.md and bench/scaling.png.
 """
@@ -23,6 +26,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+import bench_guest
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.environ.get('WORK', os.path.join(TOP, 'work'))
@@ -137,11 +142,18 @@ def measure_iops(bins, threads_list, depth, seconds, rounds):
                     'iops_min': min(s), 'iops_max': max(s), 'samples': s,
                     'cpu_us_per_request_median': statistics.median(cpu[tree]),
                 })
+            # the result is the ratio: per round, series over the pristine
+            # run next to it, so that drift of the machine cancels out
+            ratios = [q / p for p, q in zip(samples['pristine'],
+                                            samples['series'])]
+            for pt in points[-2:]:
+                pt['ratio_rounds'] = ratios
             p, q = (statistics.median(samples[t]) for t in ('pristine',
                                                              'series'))
             progress(f'{backend:11} {mode:5} {threads} thread(s): '
                      f'pristine {p:10.0f} IOPS, series {q:10.0f} IOPS, '
-                     f'ratio {q / p:.3f}')
+                     f'ratio {q / p:.3f} (rounds {min(ratios):.3f}..'
+                     f'{max(ratios):.3f})')
     return points
 
 
@@ -195,34 +207,6 @@ def measure_instructions(bins, shim):
     return results
 
 
-def guest_kernel():
-    """A Debian kernel for the KVM check, extracted from linux-image-amd64's
-    dependency without installing it, cached beside the QEMU tarball."""
-    cache = os.path.join(os.environ.get('MQ_CACHE') or os.path.join(
-        os.environ.get('XDG_CACHE_HOME') or os.path.expanduser('~/.cache'),
-        'qemu-mq'), 'guest')
-    kernel = os.path.join(cache, 'vmlinuz')
-    if os.path.exists(kernel):
-        return kernel
-    os.makedirs(cache, exist_ok=True)
-    deps = run(['apt-cache', 'depends', 'linux-image-amd64'],
-               stdout=subprocess.PIPE).stdout
-    pkg = [line.split()[-1] for line in deps.splitlines()
-           if 'Depends:' in line and 'linux-image-' in line][0]
-    progress(f'downloading {pkg} for the KVM guest check')
-    run(['apt-get', 'download', '-q', pkg], cwd=cache,
-        stdout=subprocess.DEVNULL)
-    deb = [f for f in os.listdir(cache) if f.endswith('.deb')][0]
-    tmp = os.path.join(cache, 'x')
-    run(['dpkg-deb', '-x', os.path.join(cache, deb), tmp])
-    boot = os.path.join(tmp, 'boot')
-    shutil.copy(os.path.join(boot, [f for f in os.listdir(boot)
-                                    if f.startswith('vmlinuz')][0]), kernel)
-    shutil.rmtree(tmp)
-    os.unlink(os.path.join(cache, deb))
-    return kernel
-
-
 def kvm_guest_check():
     """Can this machine run a KVM guest?  A nested KVM guest here hangs
     after the kernel starts, so opening /dev/kvm is not enough: a guest
@@ -231,8 +215,9 @@ def kvm_guest_check():
     if not os.access('/dev/kvm', os.R_OK | os.W_OK):
         return False, '/dev/kvm is missing or not accessible'
     try:
-        kernel = guest_kernel()
-    except (subprocess.CalledProcessError, IndexError, OSError) as e:
+        kernel, _ = bench_guest.kernel_assets()
+    except (subprocess.CalledProcessError, IndexError, OSError,
+            RuntimeError) as e:
         return False, f'no guest kernel for the KVM check ({e})'
     qemu = os.path.join(TREES['series'][1], 'qemu-system-x86_64')
     try:
@@ -252,11 +237,11 @@ def kvm_guest_check():
                    'numbers')
 
 
-def write_outputs(meta, points, instr):
+def write_outputs(meta, points, instr, guest):
     os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, 'results.json'), 'w') as f:
-        json.dump({'meta': meta, 'iops': points, 'instructions': instr}, f,
-                  indent=1)
+        json.dump({'meta': meta, 'iops': points, 'instructions': instr,
+                   'guest': guest}, f, indent=1)
 
     by = {(p['tree'], p['backend'], p['threads']): p for p in points}
     threads_list = sorted({p['threads'] for p in points})
@@ -265,7 +250,7 @@ def write_outputs(meta, points, instr):
              f"{meta['rounds']} runs of {meta['seconds']} s, depth "
              f"{meta['depth']}, 4 KiB requests; spread = min..max.", '',
              '| backend | threads | pristine IOPS (spread) | series IOPS '
-             '(spread) | series/pristine | scaling pristine | '
+             '(spread) | series/pristine (rounds) | scaling pristine | '
              'scaling series |', '|---|---|---|---|---|---|---|']
     for backend, mode in WORKLOADS:
         for t in threads_list:
@@ -276,7 +261,9 @@ def write_outputs(meta, points, instr):
                 f"({p['iops_min']:.0f}..{p['iops_max']:.0f}) | "
                 f"{s['iops_median']:.0f} ({s['iops_min']:.0f}.."
                 f"{s['iops_max']:.0f}) | "
-                f"{s['iops_median'] / p['iops_median']:.3f} | "
+                f"{s['iops_median'] / p['iops_median']:.3f} "
+                f"({min(s['ratio_rounds']):.3f}..{max(s['ratio_rounds']):.3f})"
+                f" | "
                 f"{p['iops_median'] / (t * p1['iops_median']):.2f} | "
                 f"{s['iops_median'] / (t * s1['iops_median']):.2f} |")
     lines += ['', 'Scaling efficiency = IOPS(N) / (N x IOPS(1)).', '',
@@ -289,6 +276,8 @@ def write_outputs(meta, points, instr):
                      f"{s['ir_per_request']:.0f} | "
                      f"{s['ir_per_request'] / p['ir_per_request']:.3f} |")
     lines += ['', f"Guest benchmark: {meta['guest']}", '']
+    if guest:
+        lines += [bench_guest.table(guest), '']
     with open(os.path.join(OUT, 'results.md'), 'w') as f:
         f.write('\n'.join(lines))
 
@@ -328,6 +317,8 @@ def main():
     ap.add_argument('--depth', type=int, default=16)
     ap.add_argument('--seconds', type=float, default=2.0)
     ap.add_argument('--rounds', type=int, default=3)
+    ap.add_argument('--guest-seconds', type=int, default=10,
+                    help='fio runtime per guest boot (KVM only)')
     ap.add_argument('--no-build', action='store_true',
                     help='reuse work/build-pristine and work/build as they are')
     args = ap.parse_args()
@@ -352,14 +343,18 @@ def main():
     }
     ok, why = kvm_guest_check()
     meta['guest'] = ('skipped: ' + why) if not ok else \
-        ('not run: KVM works here (' + why + '), but the fio guest '
-         'benchmark is not implemented yet')
+        ('run: ' + why + '; fio 4 KiB randread, libaio, direct, iodepth 32 '
+         'per job, N jobs on N vCPUs, num-queues=N on N IOThreads')
     progress(f'guest benchmark: {meta["guest"]}')
 
     points = measure_iops(bins, threads_list, args.depth, args.seconds,
                           args.rounds)
     instr = measure_instructions(bins, shim)
-    write_outputs(meta, points, instr)
+    guest = []
+    if ok:
+        guest = bench_guest.measure('kvm', list(TREES), threads_list,
+                                    args.guest_seconds, args.rounds)
+    write_outputs(meta, points, instr, guest)
     progress(f'wrote {OUT}/results.json, results.md, scaling.png')
     print(open(os.path.join(OUT, 'results.md')).read())
 

@@ -237,7 +237,35 @@ def kvm_guest_check():
                    'numbers')
 
 
-def write_outputs(meta, points, instr, guest):
+def reproducibility(previous, points):
+    """Lines comparing this run's series/pristine ratios with the spread
+    of per-round ratios that the previous run (bench/results.json) gave."""
+    old = {(p['backend'], p['threads']): p for p in previous.get('iops', [])
+           if p['tree'] == 'series' and 'ratio_rounds' in p}
+    lines = ['| backend | threads | previous ratio (rounds) | this ratio '
+             '| within |', '|---|---|---|---|---|']
+    inside = total = 0
+    for p in points:
+        o = old.get((p['backend'], p['threads']))
+        if p['tree'] != 'series' or not o:
+            continue
+        ratio = statistics.median(p['ratio_rounds'])
+        lo, hi = min(o['ratio_rounds']), max(o['ratio_rounds'])
+        ok = lo <= ratio <= hi
+        inside += ok
+        total += 1
+        lines.append(f"| {p['backend']} | {p['threads']} | "
+                     f"{statistics.median(o['ratio_rounds']):.3f} "
+                     f"({lo:.3f}..{hi:.3f}) | {ratio:.3f} | "
+                     f"{'yes' if ok else 'NO'} |")
+    if not total:
+        return []
+    return (['', f'Reproducibility: {inside} of {total} median ratios of '
+             f"this run lie within the per-round spread of the previous "
+             f"run ({previous['meta']['date']}).", ''] + lines)
+
+
+def write_outputs(meta, points, instr, guest, previous):
     os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, 'results.json'), 'w') as f:
         json.dump({'meta': meta, 'iops': points, 'instructions': instr,
@@ -275,6 +303,8 @@ def write_outputs(meta, points, instr, guest):
         lines.append(f"| {name} | {p['ir_per_request']:.0f} | "
                      f"{s['ir_per_request']:.0f} | "
                      f"{s['ir_per_request'] / p['ir_per_request']:.3f} |")
+    if previous:
+        lines += reproducibility(previous, points)
     lines += ['', f"Guest benchmark: {meta['guest']}", '']
     if guest:
         lines += [bench_guest.table(guest), '']
@@ -316,7 +346,7 @@ def main():
                     help='IOThread counts (default 1,2,4)')
     ap.add_argument('--depth', type=int, default=16)
     ap.add_argument('--seconds', type=float, default=2.0)
-    ap.add_argument('--rounds', type=int, default=3)
+    ap.add_argument('--rounds', type=int, default=5)
     ap.add_argument('--guest-seconds', type=int, default=10,
                     help='fio runtime per guest boot (KVM only)')
     ap.add_argument('--no-build', action='store_true',
@@ -341,6 +371,12 @@ def main():
             ['git', '-C', TREES['series'][0], 'log', '-1', '--format=%h %s'],
             stdout=subprocess.PIPE, text=True).stdout.strip(),
     }
+    previous = None
+    try:
+        with open(os.path.join(OUT, 'results.json')) as f:
+            previous = json.load(f)
+    except (OSError, ValueError):
+        pass
     ok, why = kvm_guest_check()
     meta['guest'] = ('skipped: ' + why) if not ok else \
         ('run: ' + why + '; fio 4 KiB randread, libaio, direct, iodepth 32 '
@@ -354,7 +390,7 @@ def main():
     if ok:
         guest = bench_guest.measure('kvm', list(TREES), threads_list,
                                     args.guest_seconds, args.rounds)
-    write_outputs(meta, points, instr, guest)
+    write_outputs(meta, points, instr, guest, previous)
     progress(f'wrote {OUT}/results.json, results.md, scaling.png')
     print(open(os.path.join(OUT, 'results.md')).read())
 

@@ -86,7 +86,7 @@ done
 # TSan: the series may only show what pristine shows too
 if [ -d "$WORK/build-tsan" ] && [ -d "$WORK/build-tsan-pristine" ] &&
    ls "$WORK"/build-tsan-pristine/sanitizer.log* >/dev/null 2>&1; then
-    "$S/tsan-compare.py" "$WORK/build-tsan" "$WORK/build-tsan-pristine" \
+    "$S/tsan-compare.py" "$WORK/build-tsan" "$WORK/build-tsan-pristine" "$SRC" \
         >"$WORK/logs/tsan-compare.md" || rc=1
     cat "$WORK/logs/tsan-compare.md"
 fi

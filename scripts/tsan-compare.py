@@ -1,19 +1,29 @@
 #!/usr/bin/env python3
-"""Compare ThreadSanitizer reports of two builds by location.
+"""Compare ThreadSanitizer reports of the series with pristine v10.2.2.
 
-  scripts/tsan-compare.py SERIES_BUILD PRISTINE_BUILD
+  scripts/tsan-compare.py SERIES_BUILD PRISTINE_BUILD SRC
 
-A location is the pair of functions of a report's two conflicting
-accesses (source file and function, without line numbers, which differ
-between the trees), so that a race is matched by what races with what.
-Prints a Markdown table with the count of reports per location in each
-build; exits 1 if the series has a location that pristine does not.
+A report's location is the pair of source file and function of its two
+conflicting accesses (no line numbers: they differ between the trees).
+Each location of the series is classified:
+
+  same          pristine has a report with the same pair
+  pre-existing  one of its two functions (not an interceptor such as
+                memcpy) races in pristine's reports too
+  not series    neither access is in a function the series changes or
+                calls (SRC: git diff v10.2.2..HEAD, tests excluded), and
+                pristine did not show it in this run (the series runs more
+                tests, and races show up in some runs only)
+  NEW           an access in code the series changes, not seen on pristine
+
+Prints a Markdown table and exits 1 if there is a NEW location.
 """
 
 import collections
 import glob
 import os
 import re
+import subprocess
 import sys
 
 FRAME = re.compile(r'^\s+#0 (\S+) \(?(\S+)')
@@ -31,29 +41,62 @@ def locations(build):
                 m = FRAME.match(line)
                 if m:
                     where = re.split(r'[:+]', os.path.basename(m.group(2)))
-                    frames.append(f'{where[0]}:{m.group(1)}')
+                    frames.append((where[0], m.group(1)))
                 if len(frames) == 2:
                     break
-            if not frames:
-                frames = ['?']
-            counts[(kind, ' / '.join(sorted(set(frames))))] += 1
+            counts[(kind, tuple(sorted(set(frames))))] += 1
     return counts
+
+
+def changed_functions(src):
+    """Functions the series changes: the hunk headers of its diff (git
+    names the enclosing function there) and the lines it adds."""
+    diff = subprocess.run(['git', '-C', src, 'diff', '-U0', 'v10.2.2', 'HEAD',
+                           '--', '.', ':!tests'], stdout=subprocess.PIPE,
+                          text=True, check=True).stdout
+    funcs = set()
+    for line in diff.splitlines():
+        if line.startswith('@@'):
+            text = line.split('@@', 2)[-1]
+        elif line.startswith('+') and not line.startswith('+++'):
+            text = line[1:]
+        else:
+            continue
+        funcs.update(re.findall(r'(\w+)\s*\(', text))
+    return funcs
 
 
 def main():
     series, pristine = (locations(b) for b in sys.argv[1:3])
-    new = [loc for loc in series if loc not in pristine]
-    print('| kind | accesses (file:function) | series | pristine |')
-    print('|---|---|---|---|')
-    for loc in sorted(set(series) | set(pristine),
-                      key=lambda k: -series.get(k, 0)):
-        mark = ' **new**' if loc in new else ''
-        print(f'| {loc[0]} | {loc[1]}{mark} | {series.get(loc, 0)} | '
-              f'{pristine.get(loc, 0)} |')
+    changed = changed_functions(sys.argv[3])
+    # interceptors (memcpy, free, ...) have no file: they match nothing
+    pristine_funcs = {f for _, frames in pristine for f in frames
+                      if f[0] != '<null>'}
+    rows = []
+    new = 0
+    for loc, n in series.most_common():
+        frames = loc[1]
+        if loc in pristine:
+            what = 'same'
+        elif any(f in pristine_funcs for f in frames):
+            what = 'pre-existing'
+        elif not any(f[1] in changed for f in frames):
+            what = 'not series'
+        else:
+            what = '**NEW**'
+            new += 1
+        accesses = ' / '.join(f'{f}:{fn}' for f, fn in frames) or '?'
+        rows.append(f'| {loc[0]} | {accesses} | {n} | {pristine.get(loc, 0)} '
+                    f'| {what} |')
+    print('| kind | accesses (file:function) | series | pristine | class |')
+    print('|---|---|---|---|---|')
+    print('\n'.join(rows))
     print()
+    by = collections.Counter(r.rsplit('|', 2)[1].strip() for r in rows)
     print(f'{sum(series.values())} reports in the series at {len(series)} '
-          f'locations, {sum(pristine.values())} in pristine at '
-          f'{len(pristine)}; {len(new)} locations only in the series.')
+          f'locations ({", ".join(f"{v} {k}" for k, v in by.items())}); '
+          f'{sum(pristine.values())} reports in pristine at '
+          f'{len(pristine)} locations.')
     return 1 if new else 0
 
 

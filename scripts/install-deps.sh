@@ -10,6 +10,7 @@ PKGS=(
     libfuse3-dev libgnutls28-dev gnutls-bin device-tree-compiler
     lib32gcc-12-dev socat seabios ipxe-qemu qemu-system-data
     dpkg-dev xz-utils git valgrind gnuplot-nox
+    fio busybox-static clang
 )
 
 SUDO=

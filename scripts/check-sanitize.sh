@@ -35,6 +35,9 @@ for kind in "${kinds[@]}"; do
     build=$WORK/build-$kind
     src=$SRC
     tgts=$targets
+    # one sanitizer's options must not leak into the next (a TSan binary
+    # also honours UBSAN_OPTIONS' log_path)
+    unset TSAN_OPTIONS ASAN_OPTIONS UBSAN_OPTIONS
     case $kind in
     tsan|tsan-pristine)
         extra="--cc=/usr/lib/ccache/clang --cxx=/usr/lib/ccache/clang++

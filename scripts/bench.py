@@ -28,6 +28,7 @@ import sys
 import time
 
 import bench_guest
+from bench_guest import progress, run
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.environ.get('WORK', os.path.join(TOP, 'work'))
@@ -56,17 +57,6 @@ WORKLOADS = [('null-co', 'read'), ('raw', 'read'), ('qcow2', 'read'),
 CG_WORKLOADS = [('null-co-read', 'null-co', 'read', 20000),
                 ('null-co-write', 'null-co', 'write', 20000),
                 ('qcow2-read', 'qcow2', 'read', 4000)]
-
-START = time.monotonic()
-
-
-def progress(msg):
-    print(f'[{time.monotonic() - START:6.0f} s] {msg}', flush=True)
-
-
-def run(cmd, **kw):
-    return subprocess.run(cmd, check=True, text=True, **kw)
-
 
 def build_trees():
     progress('building pristine v10.2.2 (work/build-pristine)')

@@ -13,7 +13,9 @@ build=$(cd "$build" && pwd)
 
 # One configure line: x86_64 with TCG and KVM (nested KVM guests hang on
 # these machines, so guest tests use TCG), the tools, linux-aio and io_uring,
-# vhost-user for the vhost-user-blk qtest, and the image formats iotests use.
+# vhost-user for the vhost-user-blk qtest, the image formats iotests use,
+# and the network drivers whose servers run on loopback here (curl, ssh,
+# iscsi) or that must at least build (nfs).  Debian 12 has no libblkio.
 CONFIGURE_ARGS=(
     --target-list=x86_64-softmmu --without-default-features
     --disable-download --disable-docs --disable-user --disable-rust
@@ -26,6 +28,7 @@ CONFIGURE_ARGS=(
     --enable-bochs --enable-cloop --enable-dmg --enable-qcow1 --enable-vdi
     --enable-vhdx --enable-vmdk --enable-vpc --enable-vvfat --enable-qed
     --enable-parallels --disable-install-blobs
+    --enable-curl --enable-libssh --enable-libiscsi --enable-libnfs
     --python=/usr/bin/python3 --cc=/usr/lib/ccache/gcc
     ${MQ_CONFIGURE_EXTRA:-}
 )

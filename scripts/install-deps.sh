@@ -11,6 +11,8 @@ PKGS=(
     lib32gcc-12-dev socat seabios ipxe-qemu qemu-system-data
     dpkg-dev xz-utils git valgrind gnuplot-nox
     fio busybox-static clang
+    libcurl4-gnutls-dev libssh-dev libiscsi-dev libnfs-dev
+    lighttpd openssh-server openssh-client tgt
 )
 
 SUDO=

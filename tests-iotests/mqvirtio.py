@@ -264,13 +264,15 @@ class Disk:
         self.region = size // len(dev.queues)
         self.done = 0
 
-    def submit(self, max_depth: int = 8) -> None:
-        """Queue a random batch on every virtqueue and kick them all."""
+    def submit(self, max_depth: int = 8, weights=(9, 9, 2)) -> None:
+        """Queue a random batch on every virtqueue and kick them all.
+
+        @weights: relative frequency of reads, writes and flushes."""
         for q in self.dev.queues:
             busy = [(r.offset, r.offset + r.length)
                     for r in q.inflight.values()]
             for slot in q.free_slots()[:self.rng.randint(1, max_depth)]:
-                kind = self.rng.choices([T_IN, T_OUT, T_FLUSH], [9, 9, 2])[0]
+                kind = self.rng.choices([T_IN, T_OUT, T_FLUSH], weights)[0]
                 if kind == T_FLUSH:
                     q.add(Request(q.index, slot, kind, 0, b'', 0))
                     continue

@@ -77,10 +77,23 @@ for kind in "${kinds[@]}"; do
         "$S/test-unit.sh" "$build" | grep RESULT || rc=1
         "$S/test-qtest.sh" "$build" | grep RESULT || rc=1
         own=$(mq_install_own_iotests "$src" | grep '^multiqueue-' | tr '\n' ' ')
+        # On pristine, multiqueue-drivers aborts in qed (fixed by the
+        # series) before the later drivers run: run it again without qed
+        # so that pristine gives TSan reports for every driver.  Pristine's
+        # test results are the reference's, not a verdict on the series.
+        fatal=1
+        [ "$kind" != tsan-pristine ] || fatal=0
         # shellcheck disable=SC2086
         (cd "$build/tests/qemu-iotests" && PATH=/usr/bin:/bin:$PATH \
             MQ_STRESS_ROUNDS=${MQ_STRESS_ROUNDS:-5} \
-            timeout 1800 ./check -qcow2 $own) >"$build/meson-logs/mq-iotests.txt" 2>&1 || rc=1
+            timeout 1800 ./check -qcow2 $own) >"$build/meson-logs/mq-iotests.txt" 2>&1 ||
+            [ $fatal = 0 ] || rc=1
+        if [ "$kind" = tsan-pristine ]; then
+            (cd "$build/tests/qemu-iotests" && PATH=/usr/bin:/bin:$PATH \
+                MQ_DRIVERS="nbd qcow2 throttle http ssh iscsi" \
+                timeout 1800 ./check -qcow2 multiqueue-drivers) \
+                >>"$build/meson-logs/mq-iotests.txt" 2>&1 || true
+        fi
         echo "RESULT iotests $(grep -E '^(Passed|Failed|Not run)' "$build/meson-logs/mq-iotests.txt" | tr '\n' ' ')"
     done
     if [ "$kind" = tsan-pristine ] && [ -x "$WORK/build-tsan/tests/qtest/virtio-blk-iothread-vq-mapping-test" ]; then

@@ -8,6 +8,13 @@ conflicting accesses (no line numbers: they differ between the trees).
 Each location of the series is classified:
 
   same          pristine has a report with the same pair
+  same class    an interceptor (memset, memcpy, ...) against a file-posix
+                thread pool worker (handle_aiocb_*), as pristine shows for
+                another handle_aiocb_* function: the worker reads its
+                RawPosixAIOData on the stack of the coroutine that waits
+                for it, and after completion a new coroutine reuses that
+                stack; TSan does not see the completion's ordering (the
+                thread pool's BH and aio_co_wake())
   pre-existing  one of its two functions (not an interceptor such as
                 memcpy) races in pristine's reports too
   not series    neither access is in a function the series changes or
@@ -48,6 +55,19 @@ def locations(build):
     return counts
 
 
+def worker_class(loc):
+    """The location with file-posix's thread pool workers folded into one
+    name, when the other access is an interceptor; else None."""
+    frames = loc[1]
+    if not any(f[0] == '<null>' for f in frames):
+        return None
+    folded = tuple(sorted(
+        ('file-posix.c', 'handle_aiocb_*')
+        if f[0] == 'file-posix.c' and f[1].startswith('handle_aiocb_') else f
+        for f in frames))
+    return (loc[0], folded) if folded != frames else None
+
+
 def changed_functions(src):
     """Functions the series changes: the hunk headers of its diff (git
     names the enclosing function there) and the lines it adds."""
@@ -72,12 +92,15 @@ def main():
     # interceptors (memcpy, free, ...) have no file: they match nothing
     pristine_funcs = {f for _, frames in pristine for f in frames
                       if f[0] != '<null>'}
+    pristine_classes = {worker_class(loc) for loc in pristine} - {None}
     rows = []
     new = 0
     for loc, n in series.most_common():
         frames = loc[1]
         if loc in pristine:
             what = 'same'
+        elif worker_class(loc) in pristine_classes:
+            what = 'same class'
         elif any(f in pristine_funcs for f in frames):
             what = 'pre-existing'
         elif not any(f[1] in changed for f in frames):

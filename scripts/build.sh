@@ -15,7 +15,7 @@ build=$(cd "$build" && pwd)
 # these machines, so guest tests use TCG), the tools, linux-aio and io_uring,
 # vhost-user for the vhost-user-blk qtest, the image formats iotests use,
 # and the network drivers whose servers run on loopback here (curl, ssh,
-# iscsi) or that must at least build (nfs).  Debian 12 has no libblkio.
+# iscsi, nfs).  Debian 12 has no libblkio.
 CONFIGURE_ARGS=(
     --target-list=x86_64-softmmu --without-default-features
     --disable-download --disable-docs --disable-user --disable-rust

@@ -93,7 +93,7 @@ for kind in "${kinds[@]}"; do
             timeout 1800 ./check -qcow2 $own) >"$build/meson-logs/mq-iotests.txt" 2>&1 ||
             [ $fatal = 0 ] || rc=1
         if [ "$kind" = tsan-pristine ]; then
-            for d in nbd qcow2 qed throttle http ssh iscsi; do
+            for d in nbd qcow2 qed throttle http ssh iscsi nfs; do
                 (cd "$build/tests/qemu-iotests" && PATH=/usr/bin:/bin:$PATH \
                     MQ_DRIVERS=$d timeout 600 ./check -qcow2 multiqueue-drivers) \
                     >>"$build/meson-logs/mq-iotests.txt" 2>&1 || true

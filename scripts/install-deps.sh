@@ -12,7 +12,8 @@ PKGS=(
     dpkg-dev xz-utils git valgrind gnuplot-nox
     fio busybox-static clang
     libcurl4-gnutls-dev libssh-dev libiscsi-dev libnfs-dev
-    lighttpd openssh-server openssh-client tgt
+    lighttpd openssh-server openssh-client tgt nfs-ganesha nfs-ganesha-vfs
+    rpcbind
 )
 
 SUDO=

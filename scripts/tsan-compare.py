@@ -8,13 +8,14 @@ conflicting accesses (no line numbers: they differ between the trees).
 Each location of the series is classified:
 
   same          pristine has a report with the same pair
-  same class    an interceptor (memset, memcpy, ...) against a file-posix
-                thread pool worker (handle_aiocb_*), as pristine shows for
-                another handle_aiocb_* function: the worker reads its
-                RawPosixAIOData on the stack of the coroutine that waits
-                for it, and after completion a new coroutine reuses that
-                stack; TSan does not see the completion's ordering (the
-                thread pool's BH and aio_co_wake())
+  same class    a file-posix thread pool worker (handle_aiocb_*) reading
+                its RawPosixAIOData, which lives on the stack of the
+                coroutine that waits for it, against a later access by a
+                coroutine that reuses that stack (an interceptor such as
+                memset, or any function running in a coroutine), when
+                pristine shows the same kind of report: TSan does not see
+                the completion's ordering (the thread pool's BH and
+                aio_co_wake())
   pre-existing  one of its two functions (not an interceptor such as
                 memcpy) races in pristine's reports too
   not series    neither access is in a function the series changes or
@@ -36,8 +37,24 @@ import sys
 FRAME = re.compile(r'^\s+#0 (\S+) \(?(\S+)')
 
 
+def stack_reuse(report, frames):
+    """A worker's RawPosixAIOData access against a later access by a
+    coroutine (TSan calls coroutines fibers: threads with tid=0 created
+    in on_new_fiber)."""
+    if not any(f[0] == 'file-posix.c' and f[1].startswith('handle_aiocb_')
+               for f in frames):
+        return False
+    m = re.search(r' by thread (T\d+)', report)
+    if not m:
+        return False
+    return re.search(r'Thread ' + m.group(1) + r' \(tid=0[^)]*\) created by '
+                     r'[^\n]*\n\s+#0 on_new_fiber', report) is not None
+
+
 def locations(build):
+    """Report counts by location, and the locations that are stack reuse"""
     counts = collections.Counter()
+    reuse = set()
     for path in glob.glob(os.path.join(build, 'sanitizer.log*')):
         with open(path, errors='replace') as f:
             text = f.read()
@@ -51,8 +68,11 @@ def locations(build):
                     frames.append((where[0], m.group(1)))
                 if len(frames) == 2:
                     break
-            counts[(kind, tuple(sorted(set(frames))))] += 1
-    return counts
+            loc = (kind, tuple(sorted(set(frames))))
+            counts[loc] += 1
+            if stack_reuse(report, frames):
+                reuse.add(loc)
+    return counts, reuse
 
 
 def worker_class(loc):
@@ -87,7 +107,8 @@ def changed_functions(src):
 
 
 def main():
-    series, pristine = (locations(b) for b in sys.argv[1:3])
+    (series, series_reuse), (pristine, pristine_reuse) = \
+        (locations(b) for b in sys.argv[1:3])
     changed = changed_functions(sys.argv[3])
     # interceptors (memcpy, free, ...) have no file: they match nothing
     pristine_funcs = {f for _, frames in pristine for f in frames
@@ -99,7 +120,8 @@ def main():
         frames = loc[1]
         if loc in pristine:
             what = 'same'
-        elif worker_class(loc) in pristine_classes:
+        elif worker_class(loc) in pristine_classes or \
+                (loc in series_reuse and pristine_reuse):
             what = 'same class'
         elif any(f in pristine_funcs for f in frames):
             what = 'pre-existing'

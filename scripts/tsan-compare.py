@@ -75,19 +75,6 @@ def locations(build):
     return counts, reuse
 
 
-def worker_class(loc):
-    """The location with file-posix's thread pool workers folded into one
-    name, when the other access is an interceptor; else None."""
-    frames = loc[1]
-    if not any(f[0] == '<null>' for f in frames):
-        return None
-    folded = tuple(sorted(
-        ('file-posix.c', 'handle_aiocb_*')
-        if f[0] == 'file-posix.c' and f[1].startswith('handle_aiocb_') else f
-        for f in frames))
-    return (loc[0], folded) if folded != frames else None
-
-
 def changed_functions(src):
     """Functions the series changes: the hunk headers of its diff (git
     names the enclosing function there) and the lines it adds."""
@@ -113,15 +100,13 @@ def main():
     # interceptors (memcpy, free, ...) have no file: they match nothing
     pristine_funcs = {f for _, frames in pristine for f in frames
                       if f[0] != '<null>'}
-    pristine_classes = {worker_class(loc) for loc in pristine} - {None}
     rows = []
     new = 0
     for loc, n in series.most_common():
         frames = loc[1]
         if loc in pristine:
             what = 'same'
-        elif worker_class(loc) in pristine_classes or \
-                (loc in series_reuse and pristine_reuse):
+        elif loc in series_reuse and pristine_reuse:
             what = 'same class'
         elif any(f in pristine_funcs for f in frames):
             what = 'pre-existing'

@@ -51,3 +51,42 @@ mq_install_own_iotests() {
         case $name in *.out|*.py) ;; *) echo "$name" ;; esac
     done
 }
+
+# Print the URI of the Debian archive this machine already uses (the first
+# 'deb' source for its release codename, one-line or deb822 format), so
+# that the entries the scripts add use the same mirror; no script names one.
+debian_archive_uri() {
+    local codename f uri
+    codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+    [ -n "$codename" ] || die "cannot tell the Debian release from /etc/os-release"
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+             /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] || continue
+        case $f in
+        *.sources)
+            # deb822 stanzas are separated by blank lines
+            uri=$(awk -v rel="$codename" '
+                function flush() {
+                    if (!done && (" " types " ") ~ / deb / &&
+                        (" " suites " ") ~ (" " rel " ")) {
+                        split(uris, u, " "); print u[1]; done = 1
+                    }
+                    types = uris = suites = ""
+                }
+                /^[ \t]*$/ { flush(); next }
+                /^Types:/  { sub(/^Types:[ \t]*/, "");  types = $0 }
+                /^URIs:/   { sub(/^URIs:[ \t]*/, "");   uris = $0 }
+                /^Suites:/ { sub(/^Suites:[ \t]*/, ""); suites = $0 }
+                END        { flush() }' "$f") ;;
+        *)
+            # deb [options] URI SUITE COMPONENT...
+            uri=$(sed -E 's/\[[^]]*\]//' "$f" |
+                  awk -v rel="$codename" '$1 == "deb" && $3 == rel { print $2; exit }') ;;
+        esac
+        if [ -n "$uri" ]; then
+            echo "$uri"
+            return 0
+        fi
+    done
+    die "no 'deb' source for Debian $codename in /etc/apt/sources.list*"
+}

@@ -95,9 +95,9 @@ have_debsrc() {
 }
 if ! have_debsrc && [ "$(id -u)" = 0 ] && ! grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
     say "fetch: adding a deb-src entry for Debian sid"
-    cat > /etc/apt/sources.list.d/mq-block-src.sources <<'SRC'
+    cat > /etc/apt/sources.list.d/mq-block-src.sources <<SRC
 Types: deb-src
-URIs: http://deb.debian.org/debian
+URIs: $(debian_archive_uri)
 Suites: sid
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg

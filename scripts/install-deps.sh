@@ -2,6 +2,7 @@
 # Install the Debian packages needed to fetch, build and test the series.
 # Needs root (or sudo).  Idempotent: does nothing when everything is present.
 set -euo pipefail
+. "$(dirname "$0")/common.sh"
 
 PKGS=(
     ninja-build pkg-config libglib2.0-dev libpixman-1-dev libslirp-dev
@@ -38,18 +39,19 @@ if [ ${#missing[@]} = 0 ] && [ $meson_ok = 1 ]; then
 fi
 
 # meson >= 1.5 comes from bookworm-backports; deb-src lets fetch.sh use
-# 'apt-get source'.
+# 'apt-get source'.  Both from the archive the machine already uses.
 list=/etc/apt/sources.list.d/mq-block.sources
 if [ ! -f "$list" ]; then
-    $SUDO tee "$list" >/dev/null <<'SRC'
+    uri=$(debian_archive_uri)
+    $SUDO tee "$list" >/dev/null <<SRC
 Types: deb
-URIs: http://deb.debian.org/debian
+URIs: $uri
 Suites: bookworm-backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 
 Types: deb-src
-URIs: http://deb.debian.org/debian
+URIs: $uri
 Suites: sid
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg

@@ -14,8 +14,13 @@ cover=$TOP/patches/0000-cover-letter.patch
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# The revision ("PATCH v2") comes from the cover letter's subject
+prefix=PATCH
+if [ -f "$cover" ]; then
+    prefix=$(sed -n 's/^Subject: \[\(PATCH[^]]*\) [0-9]*\/[0-9]*\].*/\1/p' "$cover")
+fi
 mq_git -C "$SRC" format-patch -q --zero-commit --no-signature --cover-letter \
-    -o "$tmp" v10.2.2..series
+    --subject-prefix="${prefix:-PATCH}" -o "$tmp" v10.2.2..series
 
 # Subject and text of the existing cover letter: from the Subject line to
 # the line before the shortlog ("Name (N):").

@@ -5,7 +5,8 @@
 # MQ_STRESS_ROUNDS rounds, default 5; fault injection) under each.
 # tsan-pristine does the same for pristine v10.2.2 (the tests it has), and
 # then every TSan report location of the series must also be one of
-# pristine's (scripts/tsan-compare.py).  Separate build directories
+# pristine's (scripts/tsan-compare.py; without a tsan-pristine run, those
+# saved in scripts/tsan-pristine.json).  Separate build directories
 # ($WORK/build-tsan, build-asan, build-tsan-pristine); not part of
 # 'make check'.
 #   scripts/check-sanitize.sh [tsan|asan|tsan-pristine]...
@@ -76,16 +77,22 @@ for kind in "${kinds[@]}"; do
     for _ in $(seq $runs); do
         "$S/test-unit.sh" "$build" | grep RESULT || rc=1
         "$S/test-qtest.sh" "$build" | grep RESULT || rc=1
-        own=$(mq_install_own_iotests "$src" | grep '^multiqueue-' | tr '\n' ' ')
+        # The series' multiqueue iotests (in its tree; copied into
+        # pristine's) and this project's own
+        if [ "$kind" = tsan-pristine ]; then
+            mq_install_series_iotests "$src"
+        fi
+        own="$MQ_TREE_IOTESTS $(mq_install_own_iotests "$src" |
+                                grep '^multiqueue-' | tr '\n' ' ')"
         # On pristine, multiqueue-drivers fails in qcow2 and may abort in
         # qed (both fixed by the series) before the later drivers run: run
-        # it one driver at a time there, so that pristine gives TSan
-        # reports for every driver.  Pristine's test results are the
-        # reference's, not a verdict on the series.
+        # the driver tests one driver at a time there, so that pristine
+        # gives TSan reports for every driver.  Pristine's test results are
+        # the reference's, not a verdict on the series.
         fatal=1
         if [ "$kind" = tsan-pristine ]; then
             fatal=0
-            own=$(echo "$own" | sed 's/multiqueue-drivers//')
+            own=$(echo "$own" | sed 's/multiqueue-drivers//; s/multiqueue-servers//')
         fi
         # shellcheck disable=SC2086
         (cd "$build/tests/qemu-iotests" && PATH=/usr/bin:/bin:$PATH \
@@ -93,9 +100,10 @@ for kind in "${kinds[@]}"; do
             timeout 1800 ./check -qcow2 $own) >"$build/meson-logs/mq-iotests.txt" 2>&1 ||
             [ $fatal = 0 ] || rc=1
         if [ "$kind" = tsan-pristine ]; then
-            for d in nbd qcow2 qed throttle http ssh iscsi nfs; do
+            for d in nbd:drivers qcow2:drivers qed:drivers throttle:drivers \
+                     http:servers ssh:servers iscsi:servers nfs:servers; do
                 (cd "$build/tests/qemu-iotests" && PATH=/usr/bin:/bin:$PATH \
-                    MQ_DRIVERS=$d timeout 600 ./check -qcow2 multiqueue-drivers) \
+                    MQ_DRIVERS=${d%:*} timeout 600 ./check -qcow2 "multiqueue-${d#*:}") \
                     >>"$build/meson-logs/mq-iotests.txt" 2>&1 || true
             done
         fi
@@ -120,10 +128,19 @@ for kind in "${kinds[@]}"; do
     esac
 done
 
-# TSan: the series may only show what pristine shows too
-if [ -d "$WORK/build-tsan" ] && [ -d "$WORK/build-tsan-pristine" ] &&
-   ls "$WORK"/build-tsan-pristine/sanitizer.log* >/dev/null 2>&1; then
-    "$S/tsan-compare.py" "$WORK/build-tsan" "$WORK/build-tsan-pristine" "$SRC" \
+# TSan: the series may only show what pristine shows too.  Pristine's
+# locations come from its build when tsan-pristine ran, else from the
+# reference saved from such a run (scripts/tsan-pristine.json; CI does not
+# build pristine).
+ref=$WORK/build-tsan-pristine
+if ls "$ref"/sanitizer.log* >/dev/null 2>&1; then
+    "$S/tsan-compare.py" --save "$ref" "$WORK/logs/tsan-pristine.json"
+else
+    ref=$S/tsan-pristine.json
+fi
+if [ -d "$WORK/build-tsan" ] && [ -e "$ref" ]; then
+    say "sanitize: comparing TSan reports with $ref"
+    "$S/tsan-compare.py" "$WORK/build-tsan" "$ref" "$SRC" \
         >"$WORK/logs/tsan-compare.md" || rc=1
     cat "$WORK/logs/tsan-compare.md"
 fi

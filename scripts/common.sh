@@ -36,6 +36,22 @@ mq_git() {
         -c advice.detachedHead=false "$@"
 }
 
+# The multiqueue iotests that the series adds to QEMU's tree
+MQ_TREE_IOTESTS="multiqueue-drivers multiqueue-stress multiqueue-faults"
+
+# Copy the series' multiqueue iotests and their guest driver from $SRC into
+# the tree $1 (pristine v10.2.2), kept out of git there.
+mq_install_series_iotests() {
+    local dst=$1 exclude f
+    exclude=$(git -C "$dst" rev-parse --path-format=absolute --git-path info/exclude)
+    for f in mqvirtio.py $(for t in $MQ_TREE_IOTESTS; do
+                               echo "tests/$t tests/$t.out"; done); do
+        cp "$SRC/tests/qemu-iotests/$f" "$dst/tests/qemu-iotests/$f"
+        grep -qxF "/tests/qemu-iotests/$f" "$exclude" ||
+            echo "/tests/qemu-iotests/$f" >>"$exclude"
+    done
+}
+
 # Copy this project's iotests (tests-iotests/) into the iotests tests/
 # directory of the QEMU tree $1, kept out of git there; print the names
 # of the tests (helpers *.py and the lists are copied but not tests).

@@ -46,9 +46,31 @@ for p in "${listed[@]}"; do
     # the commit message says why: at least a few lines of body
     body=$(awk '/^$/ && !b { b = 1; next } b && /^---$/ { exit } b' "$f" | grep -cv '^\(Signed-off-by\|Cc\|Fixes\|Reviewed-by\):' || true)
     [ "$body" -ge 3 ] || err "$p: commit message has no body explaining why"
+    # Fixes: names a commit by id and subject, never a Message-ID
+    msg=$(awk '/^$/ && !b { b = 1; next } b && /^---$/ { exit } b' "$f")
+    while read -r fixes; do
+        echo "$fixes" | grep -Eq '^Fixes: [0-9a-f]{12,40} \(".+"\)$' ||
+            err "$p: '$fixes' is not 'Fixes: <12-hex commit> (\"subject\")'"
+    done < <(grep '^Fixes:' <<<"$msg" || true)
+    if grep -q '^Cc: qemu-stable@nongnu.org' <<<"$msg" &&
+       ! grep -q '^Fixes:' <<<"$msg" &&
+       ! grep -q 'there is no Fixes: line' <<<"$msg"; then
+        err "$p: Cc stable without a Fixes: line or a reason why there is none"
+    fi
     out=$(cd "$SRC" && ./scripts/checkpatch.pl --no-color "$TOP/$f" 2>&1) || true
+    # Two warnings that every new iotest gets upstream: its reference
+    # output (.out) cannot carry an SPDX header, and tests/qemu-iotests/ is
+    # in MAINTAINERS already.  Accept them for patches that add files under
+    # tests/qemu-iotests/ only.
+    if ! grep '^new file mode' -B3 "$f" | grep '^diff --git' |
+         grep -qv ' b/tests/qemu-iotests/'; then
+        out=$(awk '/^WARNING: Does new file .*\.out. need .SPDX/ { skip = 1 }
+                   /^WARNING: added, moved or deleted file/ { skip = 1 }
+                   /^$/ { skip = 0 }
+                   !skip' <<<"$out")
+    fi
     if grep -qE '^(ERROR|WARNING)' <<<"$out" ||
-       ! grep -q 'has no obvious style problems' <<<"$out"; then
+       ! grep -qE 'has no obvious style problems|^total: 0 errors, [0-9]+ warnings' <<<"$out"; then
         echo "$out" | grep -E '^(ERROR|WARNING)' -A3 | head -30 >&2
         err "$p: checkpatch.pl found problems"
     fi

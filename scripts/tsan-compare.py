@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """Compare ThreadSanitizer reports of the series with pristine v10.2.2.
 
-  scripts/tsan-compare.py SERIES_BUILD PRISTINE_BUILD SRC
+  scripts/tsan-compare.py SERIES_BUILD PRISTINE SRC
+  scripts/tsan-compare.py --save PRISTINE_BUILD FILE
+
+PRISTINE is a build directory of pristine v10.2.2 with its sanitizer logs,
+or a file that --save wrote from one (scripts/tsan-pristine.json), so that
+CI can compare without building and running pristine.
 
 A report's location is the pair of source file and function of its two
 conflicting accesses (no line numbers: they differ between the trees).
@@ -29,6 +34,7 @@ Prints a Markdown table and exits 1 if there is a NEW location.
 
 import collections
 import glob
+import json
 import os
 import re
 import subprocess
@@ -75,6 +81,32 @@ def locations(build):
     return counts, reuse
 
 
+def load_pristine(path):
+    """locations() of a pristine build, or of the file --save wrote"""
+    if os.path.isdir(path):
+        return locations(path)
+    with open(path) as f:
+        ref = json.load(f)
+    counts = collections.Counter()
+    for kind, frames, n in ref['locations']:
+        counts[(kind, tuple(tuple(fr) for fr in frames))] = n
+    reuse = {loc for loc in counts if ref['stack_reuse']}
+    return counts, reuse
+
+
+def save(build, path):
+    counts, reuse = locations(build)
+    ref = {'locations': [[k, [list(fr) for fr in frames], n]
+                         for (k, frames), n in sorted(counts.items())],
+           'stack_reuse': bool(reuse)}
+    with open(path, 'w') as f:
+        json.dump(ref, f, indent=1)
+        f.write('\n')
+    print(f'{sum(counts.values())} reports at {len(counts)} locations '
+          f'saved to {path}')
+    return 0
+
+
 def changed_functions(src):
     """Functions the series changes: the hunk headers of its diff (git
     names the enclosing function there) and the lines it adds."""
@@ -94,8 +126,10 @@ def changed_functions(src):
 
 
 def main():
-    (series, series_reuse), (pristine, pristine_reuse) = \
-        (locations(b) for b in sys.argv[1:3])
+    if sys.argv[1] == '--save':
+        return save(sys.argv[2], sys.argv[3])
+    series, series_reuse = locations(sys.argv[1])
+    pristine, pristine_reuse = load_pristine(sys.argv[2])
     changed = changed_functions(sys.argv[3])
     # interceptors (memcpy, free, ...) have no file: they match nothing
     pristine_funcs = {f for _, frames in pristine for f in frames

@@ -5,7 +5,10 @@ Builds (or reuses) work/build-pristine and work/build, builds the in-process
 benchmark tests-unit/bench-block-multiqueue.c in both, then:
 
   1. IOPS: every backend x thread count, pristine and series alternating,
-     several rounds; median and spread (min..max) per point.
+     several rounds; median and spread (min..max) per point.  Each round
+     also measures the no-sharing limit: N processes of the series'
+     benchmark with one IOThread each, started together, IOPS summed.  One
+     BlockBackend served by N IOThreads should approach it.
   2. Instructions per request with valgrind --tool=callgrind: the
      difference between runs of 2R and R requests, divided by R, so that
      setup and teardown cancel out.  Also keeps the top functions.
@@ -51,8 +54,8 @@ if have_block
 endif
 """
 # backend -> benchmark mode
-WORKLOADS = [('null-co', 'read'), ('raw', 'read'), ('qcow2', 'read'),
-             ('qcow2-alloc', 'write')]
+WORKLOADS = [('null-co', 'read'), ('null-co', 'write'), ('raw', 'read'),
+             ('qcow2', 'read'), ('qcow2-alloc', 'write')]
 # callgrind workloads: (name, backend, mode, requests R)
 CG_WORKLOADS = [('null-co-read', 'null-co', 'read', 20000),
                 ('null-co-write', 'null-co', 'write', 20000),
@@ -109,12 +112,30 @@ def bench(binary, backend, mode, threads, depth, seconds=None, requests=None,
     return json.loads(out.strip().splitlines()[-1])
 
 
+def bench_unshared(binary, backend, mode, n, depth, seconds):
+    """The no-sharing limit for n IOThreads: n processes with one IOThread
+    (and their own image) each, started together; their IOPS summed."""
+    cmd = [binary, '--backend', backend, '--mode', mode, '--threads', '1',
+           '--depth', str(depth), '--json', '--seconds', str(seconds)]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+             for _ in range(n)]
+    total = 0
+    for p in procs:
+        out, err = p.communicate()
+        if p.returncode:
+            sys.exit(f'{" ".join(cmd)} failed ({p.returncode}): {err}')
+        total += json.loads(out.strip().splitlines()[-1])['iops_total']
+    return total
+
+
 def measure_iops(bins, threads_list, depth, seconds, rounds):
     points = []
     for backend, mode in WORKLOADS:
         for threads in threads_list:
             samples = {t: [] for t in bins}
             cpu = {t: [] for t in bins}
+            unshared = []
             for r in range(rounds):
                 # alternate which tree goes first, round by round
                 order = list(bins) if r % 2 == 0 else list(bins)[::-1]
@@ -123,6 +144,15 @@ def measure_iops(bins, threads_list, depth, seconds, rounds):
                                 seconds=seconds)
                     samples[tree].append(res['iops_total'])
                     cpu[tree].append(res['cpu_us_per_request'])
+                unshared.append(bench_unshared(bins['series'], backend, mode,
+                                               threads, depth, seconds))
+            points.append({
+                'tree': 'unshared', 'backend': backend, 'mode': mode,
+                'threads': threads, 'depth': depth,
+                'iops_median': statistics.median(unshared),
+                'iops_min': min(unshared), 'iops_max': max(unshared),
+                'samples': unshared,
+            })
             for tree in bins:
                 s = samples[tree]
                 points.append({
@@ -140,10 +170,12 @@ def measure_iops(bins, threads_list, depth, seconds, rounds):
                 pt['ratio_rounds'] = ratios
             p, q = (statistics.median(samples[t]) for t in ('pristine',
                                                              'series'))
+            u = statistics.median(unshared)
             progress(f'{backend:11} {mode:5} {threads} thread(s): '
                      f'pristine {p:10.0f} IOPS, series {q:10.0f} IOPS, '
                      f'ratio {q / p:.3f} (rounds {min(ratios):.3f}..'
-                     f'{max(ratios):.3f})')
+                     f'{max(ratios):.3f}); no-sharing {u:10.0f} IOPS, '
+                     f'series at {q / u:.1%} of it')
     return points
 
 
@@ -230,13 +262,14 @@ def kvm_guest_check():
 def reproducibility(previous, points):
     """Lines comparing this run's series/pristine ratios with the spread
     of per-round ratios that the previous run (bench/results.json) gave."""
-    old = {(p['backend'], p['threads']): p for p in previous.get('iops', [])
+    old = {(p['backend'], p['mode'], p['threads']): p
+           for p in previous.get('iops', [])
            if p['tree'] == 'series' and 'ratio_rounds' in p}
     lines = ['| backend | threads | previous ratio (rounds) | this ratio '
              '| within |', '|---|---|---|---|---|']
     inside = total = 0
     for p in points:
-        o = old.get((p['backend'], p['threads']))
+        o = old.get((p['backend'], p['mode'], p['threads']))
         if p['tree'] != 'series' or not o:
             continue
         ratio = statistics.median(p['ratio_rounds'])
@@ -244,7 +277,7 @@ def reproducibility(previous, points):
         ok = lo <= ratio <= hi
         inside += ok
         total += 1
-        lines.append(f"| {p['backend']} | {p['threads']} | "
+        lines.append(f"| {p['backend']} {p['mode']} | {p['threads']} | "
                      f"{statistics.median(o['ratio_rounds']):.3f} "
                      f"({lo:.3f}..{hi:.3f}) | {ratio:.3f} | "
                      f"{'yes' if ok else 'NO'} |")
@@ -261,7 +294,8 @@ def write_outputs(meta, points, instr, guest, previous):
         json.dump({'meta': meta, 'iops': points, 'instructions': instr,
                    'guest': guest}, f, indent=1)
 
-    by = {(p['tree'], p['backend'], p['threads']): p for p in points}
+    by = {(p['tree'], p['backend'], p['mode'], p['threads']): p
+          for p in points}
     threads_list = sorted({p['threads'] for p in points})
     lines = [f"# Benchmark results ({meta['date']})", '',
              f"Machine: {meta['machine']}. Each point: median of "
@@ -269,11 +303,15 @@ def write_outputs(meta, points, instr, guest, previous):
              f"{meta['depth']}, 4 KiB requests; spread = min..max.", '',
              '| backend | threads | pristine IOPS (spread) | series IOPS '
              '(spread) | series/pristine (rounds) | scaling pristine | '
-             'scaling series |', '|---|---|---|---|---|---|---|']
+             'scaling series | no-sharing IOPS (spread) | series / '
+             'no-sharing |', '|---|---|---|---|---|---|---|---|---|']
     for backend, mode in WORKLOADS:
         for t in threads_list:
-            p, s = by[('pristine', backend, t)], by[('series', backend, t)]
-            p1, s1 = by[('pristine', backend, 1)], by[('series', backend, 1)]
+            p, s = (by[(tree, backend, mode, t)]
+                    for tree in ('pristine', 'series'))
+            p1, s1 = (by[(tree, backend, mode, 1)]
+                      for tree in ('pristine', 'series'))
+            u = by[('unshared', backend, mode, t)]
             lines.append(
                 f"| {backend} {mode} | {t} | {p['iops_median']:.0f} "
                 f"({p['iops_min']:.0f}..{p['iops_max']:.0f}) | "
@@ -283,8 +321,14 @@ def write_outputs(meta, points, instr, guest, previous):
                 f"({min(s['ratio_rounds']):.3f}..{max(s['ratio_rounds']):.3f})"
                 f" | "
                 f"{p['iops_median'] / (t * p1['iops_median']):.2f} | "
-                f"{s['iops_median'] / (t * s1['iops_median']):.2f} |")
-    lines += ['', 'Scaling efficiency = IOPS(N) / (N x IOPS(1)).', '',
+                f"{s['iops_median'] / (t * s1['iops_median']):.2f} | "
+                f"{u['iops_median']:.0f} ({u['iops_min']:.0f}.."
+                f"{u['iops_max']:.0f}) | "
+                f"{s['iops_median'] / u['iops_median']:.1%} |")
+    lines += ['', 'Scaling efficiency = IOPS(N) / (N x IOPS(1)). No-sharing ='
+              ' N processes of the series with one IOThread each, IOPS '
+              'summed; "series / no-sharing" is the fraction of that limit '
+              'that one BlockBackend served by N IOThreads reaches.', '',
               '| workload | pristine instr/request | series instr/request '
               '| series/pristine |', '|---|---|---|---|']
     ins = {(i['tree'], i['workload']): i for i in instr}
@@ -303,26 +347,28 @@ def write_outputs(meta, points, instr, guest, previous):
 
     dat = os.path.join(OUT, 'scaling.dat')
     with open(dat, 'w') as f:
-        for backend, _ in WORKLOADS:
-            for tree in ('pristine', 'series'):
-                f.write(f'# {backend} {tree}\n')
+        for backend, mode in WORKLOADS:
+            for tree in ('pristine', 'series', 'unshared'):
+                f.write(f'# {backend} {mode} {tree}\n')
                 for t in threads_list:
-                    p = by[(tree, backend, t)]
+                    p = by[(tree, backend, mode, t)]
                     f.write(f"{t} {p['iops_median']} {p['iops_min']} "
                             f"{p['iops_max']}\n")
                 f.write('\n\n')
     plots = []
     i = 0
-    for color, (backend, _) in enumerate(WORKLOADS, start=1):
-        for tree in ('pristine', 'series'):
-            dash = 'dt 1' if tree == 'series' else 'dt 2'
+    dashes = {'series': 'dt 1', 'pristine': 'dt 2', 'unshared': 'dt 3'}
+    for color, (backend, mode) in enumerate(WORKLOADS, start=1):
+        for tree in ('pristine', 'series', 'unshared'):
+            title = 'no-sharing' if tree == 'unshared' else tree
             plots.append(f"'{dat}' index {i} using 1:2:3:4 with yerrorlines "
-                         f"lw 2 lc {color} {dash} title '{backend} {tree}'")
+                         f"lw 2 lc {color} {dashes[tree]} "
+                         f"title '{backend} {mode} {title}'")
             i += 1
     script = (f"set terminal pngcairo size 1000,600\n"
               f"set output '{os.path.join(OUT, 'scaling.png')}'\n"
-              f"set title 'IOPS against IOThreads, pristine v10.2.2 (dashed)"
-              f" vs series'\n"
+              f"set title 'IOPS against IOThreads: pristine v10.2.2 (dashed),"
+              f" series (solid), no-sharing limit (dotted)'\n"
               f"set xlabel 'IOThreads'\nset ylabel 'IOPS'\nset logscale y\n"
               f"set xtics ({', '.join(str(t) for t in threads_list)})\n"
               f"set key outside right\n"
@@ -330,10 +376,17 @@ def write_outputs(meta, points, instr, guest, previous):
     run(['gnuplot'], input=script)
 
 
+def default_threads():
+    n = os.cpu_count() or 1
+    counts = [t for t in (1, 2, 4, 8, 16, 32, 64) if t < n] + [n]
+    return ','.join(str(t) for t in counts)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--threads', default='1,2,4',
-                    help='IOThread counts (default 1,2,4)')
+    ap.add_argument('--threads', default=default_threads(),
+                    help='IOThread counts (default: powers of two up to '
+                    'the number of CPUs, and that number)')
     ap.add_argument('--depth', type=int, default=16)
     ap.add_argument('--seconds', type=float, default=2.0)
     ap.add_argument('--rounds', type=int, default=5)

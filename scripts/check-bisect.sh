@@ -9,8 +9,15 @@ S=$TOP/scripts
 "$S/apply.sh"
 mapfile -t commits < <(git -C "$SRC" rev-list --reverse v10.2.2..series)
 trap 'git -C "$SRC" checkout -q series' EXIT
+# MQ_BISECT_FROM=N starts at patch N (0 = pristine v10.2.2), e.g. to check
+# only the patches added since the last full run.
+from=${MQ_BISECT_FROM:-0}
 i=0
 for c in v10.2.2 "${commits[@]}"; do
+    if [ "$i" -lt "$from" ]; then
+        i=$((i + 1))
+        continue
+    fi
     say "bisect: [$i/${#commits[@]}] $(git -C "$SRC" log -1 --format=%s "$c")"
     git -C "$SRC" checkout -q "$c"
     "$S/build.sh" >/dev/null || die "build fails at $c"

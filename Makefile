@@ -3,7 +3,7 @@
 
 S := scripts
 
-.PHONY: all deps fetch apply build pristine bench check check-bisect check-sanitize tree export lint clean help
+.PHONY: all deps fetch apply build pristine bench bench-bundle check check-bisect check-sanitize tree export lint clean help
 
 all: deps fetch apply build          ## set up and run the main job
 
@@ -24,6 +24,9 @@ pristine:                            ## build v10.2.2 in work/build-pristine
 
 bench:                               ## series vs pristine: bench/results.{json,md}, scaling.png
 	$(S)/bench.py
+
+bench-bundle:                        ## bench/bench-bundle.tgz: both benchmarks + sweep.sh for the device machine
+	$(S)/bench-bundle.sh
 
 check:                               ## lint, apply, build, unit, qtest, iotests
 	$(S)/check.sh

@@ -394,6 +394,9 @@ def main():
                     help='fio runtime per guest boot (KVM only)')
     ap.add_argument('--no-build', action='store_true',
                     help='reuse work/build-pristine and work/build as they are')
+    ap.add_argument('--bins-only', action='store_true',
+                    help='only build the benchmark in both trees, into '
+                    'work/bench-bin/{pristine,series}/ (for bench-bundle.sh)')
     args = ap.parse_args()
     threads_list = [int(t) for t in args.threads.split(',')]
     if 1 not in threads_list:
@@ -403,6 +406,8 @@ def main():
         build_trees()
     os.makedirs(OUT, exist_ok=True)
     bins = {tree: build_bench(tree) for tree in TREES}
+    if args.bins_only:
+        return 0
     shim = build_shim()
 
     meta = {

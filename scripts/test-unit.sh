@@ -11,7 +11,8 @@ UNIT_TESTS=(
     test-block-iothread test-bdrv-drain test-bdrv-graph-mod test-block-backend
     test-blockjob test-aio test-aio-multithread test-throttle test-thread-pool
     # added by the series
-    test-block-multiqueue test-block-home-context test-block-queue
+    test-block-serialising test-block-multiqueue test-block-home-context
+    test-block-queue
 )
 
 known=$(meson test -C "$build" --list 2>/dev/null | sed -n 's|^qemu:unit / ||p')

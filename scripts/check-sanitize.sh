@@ -77,7 +77,7 @@ for kind in "${kinds[@]}"; do
     runs=1
     [ "$kind" != tsan-pristine ] || runs=2
     for _ in $(seq $runs); do
-        "$S/test-unit.sh" "$build" | grep RESULT || rc=1
+        MQ_TIMEOUT_MULTIPLIER=4 "$S/test-unit.sh" "$build" | grep RESULT || rc=1
         "$S/test-qtest.sh" "$build" | grep RESULT || rc=1
         # The series' multiqueue iotests (in its tree; copied into
         # pristine's) and this project's own

@@ -3,6 +3,8 @@
 #   scripts/test-unit.sh [BUILD]
 # Tests that do not exist in the build (earlier patches of the series) are
 # left out, so the script works at every prefix of the series.
+# MQ_TIMEOUT_MULTIPLIER scales meson's per-test timeouts (sanitizer builds
+# run several times slower).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 build=${1:-$BUILD}
@@ -24,7 +26,8 @@ done
 
 log=$build/meson-logs/mq-unit.txt
 rc=0
-meson test -C "$build" --no-rebuild --print-errorlogs "${tests[@]}" >"$log" 2>&1 || rc=$?
+meson test -C "$build" --no-rebuild --print-errorlogs \
+    --timeout-multiplier "${MQ_TIMEOUT_MULTIPLIER:-1}" "${tests[@]}" >"$log" 2>&1 || rc=$?
 grep -E '^ *[0-9]+/[0-9]+ ' "$log" | sed 's/^/  /'
 ok=$(sed -n 's/^Ok: *//p' "$log")
 fail=$(sed -n 's/^Fail: *//p' "$log")

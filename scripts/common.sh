@@ -37,7 +37,8 @@ mq_git() {
 }
 
 # The multiqueue iotests that the series adds to QEMU's tree
-MQ_TREE_IOTESTS="multiqueue-drivers multiqueue-stress multiqueue-faults"
+MQ_TREE_IOTESTS="multiqueue-drivers multiqueue-stress multiqueue-faults
+                 qcow2-multiqueue-integrity"
 
 # Copy the series' multiqueue iotests and their guest driver from $SRC into
 # the tree $1 (pristine v10.2.2), kept out of git there.

@@ -14,7 +14,7 @@ UNIT_TESTS=(
     test-blockjob test-aio test-aio-multithread test-throttle test-thread-pool
     # added by the series
     test-block-serialising test-block-multiqueue test-block-home-context
-    test-block-queue
+    test-block-queue test-block-accounting
 )
 
 known=$(meson test -C "$build" --list 2>/dev/null | sed -n 's|^qemu:unit / ||p')

@@ -20,6 +20,7 @@
 #include "qemu/memalign.h"
 #include "qemu/timer.h"
 #include "qemu/thread.h"
+#include "block/accounting.h"
 #include "block/block.h"
 #include "system/block-backend.h"
 #include "qapi/error.h"
@@ -36,6 +37,7 @@
 
 typedef enum {
     BACKEND_NULL_CO,
+    BACKEND_NULL_CO_ACCT,
     BACKEND_RAW,
     BACKEND_QCOW2,
     BACKEND_QCOW2_ALLOC,
@@ -51,6 +53,7 @@ typedef enum {
 
 static const char *const backend_names[BACKEND__MAX] = {
     [BACKEND_NULL_CO]       = "null-co",
+    [BACKEND_NULL_CO_ACCT]  = "null-co-acct",
     [BACKEND_RAW]           = "raw",
     [BACKEND_QCOW2]         = "qcow2",
     [BACKEND_QCOW2_ALLOC]   = "qcow2-alloc",
@@ -122,6 +125,8 @@ static void usage(FILE *f)
 "\n"
 "  --backend null-co|raw|qcow2|qcow2-alloc   (default null-co)\n"
 "        null-co: null-co driver with read-zeroes=on (default size 1G)\n"
+"        null-co-acct: null-co, and each request is accounted in the\n"
+"        BlockBackend's statistics as a device does (block_acct_*())\n"
 "        raw: file driver; qcow2: preallocated qcow2 on a file;\n"
 "        qcow2-alloc: empty qcow2, so that writes allocate clusters\n"
 "  --threads N           number of IOThreads (default 1, at most %d)\n"
@@ -300,7 +305,8 @@ static void parse_args(int argc, char **argv, BenchOptions *opts)
     if (opts->requests && have_seconds) {
         usage_error("--requests and --seconds are mutually exclusive");
     }
-    if (opts->backend == BACKEND_NULL_CO) {
+    if (opts->backend == BACKEND_NULL_CO ||
+        opts->backend == BACKEND_NULL_CO_ACCT) {
         if (opts->file || opts->aio || opts->direct) {
             usage_error("--file, --aio and --direct need a file-based "
                         "backend");
@@ -371,6 +377,7 @@ static QDict *backend_options(const BenchOptions *opts, char **tmp_path,
 
     switch (opts->backend) {
     case BACKEND_NULL_CO:
+    case BACKEND_NULL_CO_ACCT:
         qdict_put_str(options, "driver", "null-co");
         qdict_put_int(options, "size", opts->size ?: DEFAULT_NULL_SIZE);
         qdict_put_str(options, "read-zeroes", "on");
@@ -456,6 +463,7 @@ static void coroutine_fn worker_co(void *opaque)
     BenchState *s = t->s;
     BlockBackend *blk = s->blk;
     Mode mode = s->opts->mode;
+    bool acct = s->opts->backend == BACKEND_NULL_CO_ACCT;
     GRand *rand = g_rand_new_with_seed(t->index * MAX_DEPTH + w->index);
     void *buf = blk_blockalign(blk, REQ_SIZE);
 
@@ -465,12 +473,24 @@ static void coroutine_fn worker_co(void *opaque)
         int64_t offset = random_block(rand, s->nr_blocks) * REQ_SIZE;
         bool write = mode == MODE_WRITE ||
                      (mode == MODE_MIXED && g_rand_boolean(rand));
+        BlockAcctCookie cookie;
         int ret;
 
+        if (acct) {
+            block_acct_start(blk_get_stats(blk), &cookie, REQ_SIZE,
+                             write ? BLOCK_ACCT_WRITE : BLOCK_ACCT_READ);
+        }
         if (write) {
             ret = blk_co_pwrite(blk, offset, REQ_SIZE, buf, 0);
         } else {
             ret = blk_co_pread(blk, offset, REQ_SIZE, buf, 0);
+        }
+        if (acct) {
+            if (ret < 0) {
+                block_acct_failed(blk_get_stats(blk), &cookie);
+            } else {
+                block_acct_done(blk_get_stats(blk), &cookie);
+            }
         }
 
         t->completed++;

@@ -7,10 +7,11 @@
 #
 # THREADS like 1,2,4,8,16 (default: powers of two up to nproc, and nproc);
 # WORKLOADS like null-co:write,qcow2:read (default null-co:write,
-# null-co-acct:write,null-co:read,raw:read,qcow2:read).  For each workload,
-# thread count N and round, pristine and series alternate (the order flips
-# every round), then the no-sharing limit runs: N processes of the series
-# with one IOThread each, started together, IOPS summed.  One JSON object
+# null-co-acct:write,null-co:read,raw:read,qcow2:read,qcow2-meta:read).
+# For each workload, thread count N and round, pristine and series
+# alternate (the order flips every round), then the no-sharing limit
+# runs: N processes of the series with one IOThread each, started
+# together, IOPS summed.  One JSON object
 # per run is printed on stdout and appended to $OUT/sweep.jsonl when $OUT
 # is set.  The sweep stops, with a note on stderr, once DEADLINE_S seconds
 # (default 480) have passed, so that what was measured comes back.
@@ -26,7 +27,7 @@ done
 threads=${1:-$default_threads}
 seconds=${2:-1.5}
 rounds=${3:-2}
-workloads=${4:-null-co:write,null-co-acct:write,null-co:read,raw:read,qcow2:read}
+workloads=${4:-null-co:write,null-co-acct:write,null-co:read,raw:read,qcow2:read,qcow2-meta:read}
 deadline=$((SECONDS + ${5:-480}))
 
 run() {   # tree threads backend mode -> one JSON line from the benchmark

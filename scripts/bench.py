@@ -57,12 +57,14 @@ endif
 # null-co-acct: null-co with the device's accounting of each request
 WORKLOADS = [('null-co', 'read'), ('null-co', 'write'),
              ('null-co-acct', 'write'), ('raw', 'read'), ('qcow2', 'read'),
-             ('qcow2-alloc', 'write')]
+             ('qcow2-alloc', 'write'), ('qcow2-meta', 'read'),
+             ('qcow2-meta', 'write')]
 # callgrind workloads: (name, backend, mode, requests R)
 CG_WORKLOADS = [('null-co-read', 'null-co', 'read', 20000),
                 ('null-co-write', 'null-co', 'write', 20000),
                 ('null-co-acct-write', 'null-co-acct', 'write', 20000),
-                ('qcow2-read', 'qcow2', 'read', 4000)]
+                ('qcow2-read', 'qcow2', 'read', 4000),
+                ('qcow2-meta-read', 'qcow2-meta', 'read', 20000)]
 
 def build_trees():
     progress('building pristine v10.2.2 (work/build-pristine)')

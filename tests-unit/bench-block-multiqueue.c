@@ -34,6 +34,7 @@
 #define DEFAULT_NULL_SIZE   (1 * GiB)
 #define DEFAULT_FILE_SIZE   (256 * MiB)
 #define FILL_CHUNK          (1 * MiB)
+#define BATCH               16      /* requests per worker between yields */
 
 typedef enum {
     BACKEND_NULL_CO,
@@ -41,6 +42,7 @@ typedef enum {
     BACKEND_RAW,
     BACKEND_QCOW2,
     BACKEND_QCOW2_ALLOC,
+    BACKEND_QCOW2_META,
     BACKEND__MAX,
 } Backend;
 
@@ -57,6 +59,7 @@ static const char *const backend_names[BACKEND__MAX] = {
     [BACKEND_RAW]           = "raw",
     [BACKEND_QCOW2]         = "qcow2",
     [BACKEND_QCOW2_ALLOC]   = "qcow2-alloc",
+    [BACKEND_QCOW2_META]    = "qcow2-meta",
 };
 
 static const char *const mode_names[MODE__MAX] = {
@@ -123,13 +126,16 @@ static void usage(FILE *f)
 "N IOThreads with D coroutines each issue 4 KiB requests at random offsets\n"
 "to one BlockBackend.\n"
 "\n"
-"  --backend null-co|null-co-acct|raw|qcow2|qcow2-alloc\n"
+"  --backend null-co|null-co-acct|raw|qcow2|qcow2-alloc|qcow2-meta\n"
 "                        (default null-co)\n"
 "        null-co: null-co driver with read-zeroes=on (default size 1G)\n"
 "        null-co-acct: null-co, and each request is accounted in the\n"
 "        BlockBackend's statistics as a device does (block_acct_*())\n"
 "        raw: file driver; qcow2: preallocated qcow2 on a file;\n"
-"        qcow2-alloc: empty qcow2, so that writes allocate clusters\n"
+"        qcow2-alloc: empty qcow2, so that writes allocate clusters;\n"
+"        qcow2-meta: qcow2 with preallocated metadata on a file and an\n"
+"        external data file that is a null-co node, so that only the\n"
+"        cluster lookups cost\n"
 "  --threads N           number of IOThreads (default 1, at most %d)\n"
 "  --depth D             coroutines per IOThread (default 16, at most %d)\n"
 "  --mode read|write|mixed   (default read; mixed: 50%% writes)\n"
@@ -399,8 +405,10 @@ static QDict *backend_options(const BenchOptions *opts, char **tmp_path,
         break;
     case BACKEND_QCOW2:
     case BACKEND_QCOW2_ALLOC:
+    case BACKEND_QCOW2_META:
         if (!path) {
             g_autofree char *create_opts = NULL;
+            g_autofree char *data_path = NULL;
 
             *tmp_path = create_tmp_file(0, errp);
             if (!*tmp_path) {
@@ -409,12 +417,25 @@ static QDict *backend_options(const BenchOptions *opts, char **tmp_path,
             path = *tmp_path;
             if (opts->backend == BACKEND_QCOW2) {
                 create_opts = g_strdup("preallocation=full");
+            } else if (opts->backend == BACKEND_QCOW2_META) {
+                data_path = g_strdup_printf("%s.data", path);
+                create_opts = g_strdup_printf("preallocation=metadata,"
+                                              "data_file=%s", data_path);
             }
             bdrv_img_create(path, "qcow2", NULL, NULL, create_opts, size,
                             BDRV_O_RDWR, true, errp);
+            if (data_path) {
+                /* null-co replaces it below */
+                unlink(data_path);
+            }
             if (*errp) {
                 goto fail;
             }
+        }
+        if (opts->backend == BACKEND_QCOW2_META) {
+            qdict_put_str(options, "data-file.driver", "null-co");
+            qdict_put_int(options, "data-file.size", size);
+            qdict_put_str(options, "data-file.read-zeroes", "on");
         }
         qdict_put_str(options, "driver", "qcow2");
         qdict_put_str(options, "file.driver", "file");
@@ -467,6 +488,7 @@ static void coroutine_fn worker_co(void *opaque)
     bool acct = s->opts->backend == BACKEND_NULL_CO_ACCT;
     GRand *rand = g_rand_new_with_seed(t->index * MAX_DEPTH + w->index);
     void *buf = blk_blockalign(blk, REQ_SIZE);
+    unsigned batch = 0;
 
     memset(buf, 0xa5, REQ_SIZE);
 
@@ -500,6 +522,21 @@ static void coroutine_fn worker_co(void *opaque)
                 t->first_error = ret;
             }
             t->failed++;
+        }
+
+        /*
+         * Requests that complete without yielding (null-co, cached qcow2
+         * lookups) would keep this coroutine running forever, and the
+         * IOThread would never run the coroutines that other threads wake
+         * in it (a CoMutex handed over, a request completed elsewhere).
+         * Return to the event loop after a batch, as a device does after
+         * processing a virtqueue.
+         */
+        if (++batch == BATCH) {
+            batch = 0;
+            aio_co_schedule(qemu_get_current_aio_context(),
+                            qemu_coroutine_self());
+            qemu_coroutine_yield();
         }
     }
 

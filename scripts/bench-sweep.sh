@@ -11,10 +11,10 @@
 # For each workload, thread count N and round, pristine and series
 # alternate (the order flips every round), then the no-sharing limit
 # runs: N processes of the series with one IOThread each, started
-# together, IOPS summed.  One JSON object
-# per run is printed on stdout and appended to $OUT/sweep.jsonl when $OUT
-# is set.  The sweep stops, with a note on stderr, once DEADLINE_S seconds
-# (default 480) have passed, so that what was measured comes back.
+# together, IOPS summed.  One JSON object per run is printed on stdout
+# and appended to $OUT/sweep.jsonl when $OUT is set.  The sweep stops,
+# with a note on stderr, once DEADLINE_S seconds (default 480) have
+# passed, so that what was measured comes back.
 set -euo pipefail
 cd "$(dirname "$0")"
 

@@ -110,6 +110,10 @@ for kind in "${kinds[@]}"; do
             done
         fi
         echo "RESULT iotests $(grep -E '^(Passed|Failed|Not run)' "$build/meson-logs/mq-iotests.txt" | tr '\n' ' ')"
+        # CI keeps nothing but this output: say what failed and how
+        if grep -q '^Failures:' "$build/meson-logs/mq-iotests.txt"; then
+            grep -v -E '^\S+ +\.\.\. ' "$build/meson-logs/mq-iotests.txt" | tail -80
+        fi
     done
     if [ "$kind" = tsan-pristine ] && [ -x "$WORK/build-tsan/tests/qtest/virtio-blk-iothread-vq-mapping-test" ]; then
         # The series' mapping qtest against pristine QEMU, for the reports

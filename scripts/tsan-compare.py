@@ -13,14 +13,16 @@ conflicting accesses (no line numbers: they differ between the trees).
 Each location of the series is classified:
 
   same          pristine has a report with the same pair
-  same class    a file-posix thread pool worker (handle_aiocb_*) reading
-                its RawPosixAIOData, which lives on the stack of the
-                coroutine that waits for it, against a later access by a
-                coroutine that reuses that stack (an interceptor such as
-                memset, or any function running in a coroutine), when
-                pristine shows the same kind of report: TSan does not see
-                the completion's ordering (the thread pool's BH and
-                aio_co_wake())
+  same class    a file-posix thread pool worker (handle_aiocb_* anywhere
+                on the stack of its access: its RawPosixAIOData, on the
+                stack of the coroutine that waits for it, or the I/O
+                buffer that pread/pwrite fill or read) against an access
+                by a coroutine (an interceptor such as memset, or any
+                function running in a coroutine), when pristine shows the
+                same kind of report: TSan does not see the completion's
+                ordering (worker_thread() publishes THREAD_DONE with a
+                plain store after smp_wmb(), a fence TSan does not model;
+                pristine's thread_pool_completion_bh / worker_thread race)
   pre-existing  one of its two functions (not an interceptor such as
                 memcpy) races in pristine's reports too
   not series    neither access is in a function the series changes or
@@ -43,24 +45,33 @@ import sys
 FRAME = re.compile(r'^\s+#0 (\S+) \(?(\S+)')
 
 
-def stack_reuse(report, frames):
-    """A worker's RawPosixAIOData access against a later access by a
+def pool_completion(report):
+    """One access in a file-posix thread pool worker, the other by a
     coroutine (TSan calls coroutines fibers: threads with tid=0 created
     in on_new_fiber)."""
-    if not any(f[0] == 'file-posix.c' and f[1].startswith('handle_aiocb_')
-               for f in frames):
-        return False
-    m = re.search(r' by thread (T\d+)', report)
-    if not m:
-        return False
-    return re.search(r'Thread ' + m.group(1) + r' \(tid=0[^)]*\) created by '
-                     r'[^\n]*\n\s+#0 on_new_fiber', report) is not None
+    # The two accesses are the report's first two blocks: a header line
+    # naming the thread, then the stack
+    blocks = report.split('\n\n')[:2]
+    threads = []
+    worker = False
+    for block in blocks:
+        m = re.search(r' by thread (T\d+)', block)
+        if not m:
+            return False
+        if re.search(r'#\d+ handle_aiocb_\w+ \S*file-posix\.c', block):
+            worker = True
+        else:
+            threads.append(m.group(1))
+    return worker and any(
+        re.search(r'Thread ' + t + r' \(tid=0[^)]*\) created by '
+                  r'[^\n]*\n\s+#0 on_new_fiber', report) for t in threads)
 
 
 def locations(build):
     """Report counts by location, and the locations that are stack reuse"""
     counts = collections.Counter()
     reuse = set()
+    example = {}
     for path in glob.glob(os.path.join(build, 'sanitizer.log*')):
         with open(path, errors='replace') as f:
             text = f.read()
@@ -76,15 +87,16 @@ def locations(build):
                     break
             loc = (kind, tuple(sorted(set(frames))))
             counts[loc] += 1
-            if stack_reuse(report, frames):
+            example.setdefault(loc, report)
+            if pool_completion(report):
                 reuse.add(loc)
-    return counts, reuse
+    return counts, reuse, example
 
 
 def load_pristine(path):
     """locations() of a pristine build, or of the file --save wrote"""
     if os.path.isdir(path):
-        return locations(path)
+        return locations(path)[:2]
     with open(path) as f:
         ref = json.load(f)
     counts = collections.Counter()
@@ -95,7 +107,7 @@ def load_pristine(path):
 
 
 def save(build, path):
-    counts, reuse = locations(build)
+    counts, reuse, _ = locations(build)
     ref = {'locations': [[k, [list(fr) for fr in frames], n]
                          for (k, frames), n in sorted(counts.items())],
            'stack_reuse': bool(reuse)}
@@ -128,14 +140,14 @@ def changed_functions(src):
 def main():
     if sys.argv[1] == '--save':
         return save(sys.argv[2], sys.argv[3])
-    series, series_reuse = locations(sys.argv[1])
+    series, series_reuse, example = locations(sys.argv[1])
     pristine, pristine_reuse = load_pristine(sys.argv[2])
     changed = changed_functions(sys.argv[3])
     # interceptors (memcpy, free, ...) have no file: they match nothing
     pristine_funcs = {f for _, frames in pristine for f in frames
                       if f[0] != '<null>'}
     rows = []
-    new = 0
+    new = []
     for loc, n in series.most_common():
         frames = loc[1]
         if loc in pristine:
@@ -148,7 +160,7 @@ def main():
             what = 'not series'
         else:
             what = '**NEW**'
-            new += 1
+            new.append(loc)
         accesses = ' / '.join(f'{f}:{fn}' for f, fn in frames) or '?'
         rows.append(f'| {loc[0]} | {accesses} | {n} | {pristine.get(loc, 0)} '
                     f'| {what} |')
@@ -161,6 +173,10 @@ def main():
           f'locations ({", ".join(f"{v} {k}" for k, v in by.items())}); '
           f'{sum(pristine.values())} reports in pristine at '
           f'{len(pristine)} locations.')
+    # CI keeps only this output: the first report of each NEW location
+    for loc in new:
+        print('\nWARNING: ThreadSanitizer: ' +
+              '\n'.join(example[loc].splitlines()[:60]))
     return 1 if new else 0
 
 

@@ -38,7 +38,8 @@ mq_git() {
 
 # The multiqueue iotests that the series adds to QEMU's tree
 MQ_TREE_IOTESTS="multiqueue-drivers multiqueue-stress multiqueue-faults
-                 qcow2-multiqueue-integrity"
+                 qcow2-multiqueue-integrity mirror-active-multiqueue
+                 iothreads-export-device"
 
 # Copy the series' multiqueue iotests and their guest driver from $SRC into
 # the tree $1 (pristine v10.2.2), kept out of git there.

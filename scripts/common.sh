@@ -36,7 +36,8 @@ mq_git() {
         -c advice.detachedHead=false "$@"
 }
 
-# The multiqueue iotests that the series adds to QEMU's tree
+# The iotests that the series adds to QEMU's tree and that the sanitizer
+# stages run (multiqueue, mirror and export tests with several IOThreads)
 MQ_TREE_IOTESTS="multiqueue-drivers multiqueue-stress multiqueue-faults
                  qcow2-multiqueue-integrity mirror-active-multiqueue
                  iothreads-export-device"

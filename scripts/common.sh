@@ -37,10 +37,12 @@ mq_git() {
 }
 
 # The iotests that the series adds to QEMU's tree and that the sanitizer
-# stages run (multiqueue, mirror and export tests with several IOThreads)
+# stages run (multiqueue, mirror, export, shared-node and throttling tests
+# with several IOThreads)
 MQ_TREE_IOTESTS="multiqueue-drivers multiqueue-stress multiqueue-faults
                  qcow2-multiqueue-integrity mirror-active-multiqueue
-                 iothreads-export-device"
+                 iothreads-export-device iothreads-shared-node
+                 throttle-multiqueue"
 
 # Copy the series' multiqueue iotests and their guest driver from $SRC into
 # the tree $1 (pristine v10.2.2), kept out of git there.

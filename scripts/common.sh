@@ -42,7 +42,7 @@ mq_git() {
 MQ_TREE_IOTESTS="multiqueue-drivers multiqueue-stress multiqueue-faults
                  qcow2-multiqueue-integrity mirror-active-multiqueue
                  iothreads-export-device iothreads-shared-node
-                 throttle-multiqueue"
+                 throttle-multiqueue jobs-multiqueue"
 
 # Copy the series' multiqueue iotests and their guest driver from $SRC into
 # the tree $1 (pristine v10.2.2), kept out of git there.

@@ -37,8 +37,8 @@ mq_git() {
 }
 
 # The iotests that the series adds to QEMU's tree and that the sanitizer
-# stages run (multiqueue, mirror, export, shared-node and throttling tests
-# with several IOThreads)
+# stages run (multiqueue, mirror, export, shared-node, throttling and block
+# job tests with several IOThreads)
 MQ_TREE_IOTESTS="multiqueue-drivers multiqueue-stress multiqueue-faults
                  qcow2-multiqueue-integrity mirror-active-multiqueue
                  iothreads-export-device iothreads-shared-node

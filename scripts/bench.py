@@ -105,10 +105,10 @@ def build_shim():
 
 
 def bench(binary, backend, mode, threads, depth, seconds=None, requests=None,
-          prefix=()):
+          prefix=(), separate=False):
     cmd = list(prefix) + [binary, '--backend', backend, '--mode', mode,
                           '--threads', str(threads), '--depth', str(depth),
-                          '--json']
+                          '--json'] + (['--separate'] if separate else [])
     if requests:
         cmd += ['--requests', str(requests)]
     else:
@@ -141,6 +141,10 @@ def measure_iops(bins, threads_list, depth, seconds, rounds):
             samples = {t: [] for t in bins}
             cpu = {t: [] for t in bins}
             unshared = []
+            # null-co only: N nodes in one process (what the process
+            # itself shares, without the node and BlockBackend)
+            separate = [] if backend.startswith('null-co') and threads > 1 \
+                else None
             for r in range(rounds):
                 # alternate which tree goes first, round by round
                 order = list(bins) if r % 2 == 0 else list(bins)[::-1]
@@ -151,6 +155,10 @@ def measure_iops(bins, threads_list, depth, seconds, rounds):
                     cpu[tree].append(res['cpu_us_per_request'])
                 unshared.append(bench_unshared(bins['series'], backend, mode,
                                                threads, depth, seconds))
+                if separate is not None:
+                    separate.append(bench(bins['series'], backend, mode,
+                                          threads, depth, seconds=seconds,
+                                          separate=True)['iops_total'])
             points.append({
                 'tree': 'unshared', 'backend': backend, 'mode': mode,
                 'threads': threads, 'depth': depth,
@@ -158,6 +166,14 @@ def measure_iops(bins, threads_list, depth, seconds, rounds):
                 'iops_min': min(unshared), 'iops_max': max(unshared),
                 'samples': unshared,
             })
+            if separate:
+                points.append({
+                    'tree': 'separate', 'backend': backend, 'mode': mode,
+                    'threads': threads, 'depth': depth,
+                    'iops_median': statistics.median(separate),
+                    'iops_min': min(separate), 'iops_max': max(separate),
+                    'samples': separate,
+                })
             for tree in bins:
                 s = samples[tree]
                 points.append({
@@ -180,7 +196,10 @@ def measure_iops(bins, threads_list, depth, seconds, rounds):
                      f'pristine {p:10.0f} IOPS, series {q:10.0f} IOPS, '
                      f'ratio {q / p:.3f} (rounds {min(ratios):.3f}..'
                      f'{max(ratios):.3f}); no-sharing {u:10.0f} IOPS, '
-                     f'series at {q / u:.1%} of it')
+                     f'series at {q / u:.1%} of it' +
+                     (f'; {threads} nodes in one process '
+                      f'{statistics.median(separate):10.0f} IOPS'
+                      if separate else ''))
     return points
 
 
@@ -333,7 +352,27 @@ def write_outputs(meta, points, instr, guest, previous):
     lines += ['', 'Scaling efficiency = IOPS(N) / (N x IOPS(1)). No-sharing ='
               ' N processes of the series with one IOThread each, IOPS '
               'summed; "series / no-sharing" is the fraction of that limit '
-              'that one BlockBackend served by N IOThreads reaches.', '',
+              'that one BlockBackend served by N IOThreads reaches.']
+    sep = [p for p in points if p['tree'] == 'separate']
+    if sep:
+        lines += ['', 'One process, N nodes (null-co only): the series with '
+                  'a null-co node and BlockBackend per IOThread in one '
+                  'process (`--separate`), measured in the same rounds; '
+                  'it shares only what the process shares.', '',
+                  '| backend | threads | one process, N nodes IOPS (spread) '
+                  '| of no-sharing | one node / N nodes |',
+                  '|---|---|---|---|---|']
+        for p in sep:
+            key = (p['backend'], p['mode'], p['threads'])
+            u = by[('unshared', *key)]
+            s = by[('series', *key)]
+            lines.append(
+                f"| {p['backend']} {p['mode']} | {p['threads']} | "
+                f"{p['iops_median']:.0f} ({p['iops_min']:.0f}.."
+                f"{p['iops_max']:.0f}) | "
+                f"{p['iops_median'] / u['iops_median']:.1%} | "
+                f"{s['iops_median'] / p['iops_median']:.1%} |")
+    lines += ['',
               '| workload | pristine instr/request | series instr/request '
               '| series/pristine |', '|---|---|---|---|']
     ins = {(i['tree'], i['workload']): i for i in instr}

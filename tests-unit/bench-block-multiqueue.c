@@ -80,6 +80,7 @@ typedef struct BenchOptions {
     const char *aio;        /* NULL: default of the driver (threads) */
     bool direct;
     int64_t latency_ns;     /* null-co only */
+    bool separate;          /* one node and BlockBackend per IOThread */
     bool json;
 } BenchOptions;
 
@@ -89,6 +90,7 @@ typedef struct BenchThread {
     BenchState *s;
     IOThread *iothread;
     AioContext *ctx;
+    BlockBackend *blk;      /* s->blk, or its own with --separate */
     int index;
 
     /*
@@ -151,6 +153,9 @@ static void usage(FILE *f)
 "  --direct              cache.direct=on (default off; aio=native needs it)\n"
 "  --latency-ns NS       null-co: latency of each request, so that requests\n"
 "                        yield and several of them are in flight\n"
+"  --separate            null-co: one node and BlockBackend per IOThread\n"
+"                        in this process instead of one shared by all\n"
+"                        (the process shares only global state)\n"
 "  --json                also print the results as one JSON object line\n"
 "  -h, --help            print this help\n",
             MAX_THREADS, MAX_DEPTH, DEFAULT_SECONDS);
@@ -206,6 +211,7 @@ static void parse_args(int argc, char **argv, BenchOptions *opts)
         OPT_AIO,
         OPT_DIRECT,
         OPT_LATENCY_NS,
+        OPT_SEPARATE,
         OPT_JSON,
     };
     static const struct option long_options[] = {
@@ -220,6 +226,7 @@ static void parse_args(int argc, char **argv, BenchOptions *opts)
         { "aio", required_argument, NULL, OPT_AIO },
         { "direct", no_argument, NULL, OPT_DIRECT },
         { "latency-ns", required_argument, NULL, OPT_LATENCY_NS },
+        { "separate", no_argument, NULL, OPT_SEPARATE },
         { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -293,6 +300,9 @@ static void parse_args(int argc, char **argv, BenchOptions *opts)
             }
             have_latency = true;
             break;
+        case OPT_SEPARATE:
+            opts->separate = true;
+            break;
         case OPT_JSON:
             opts->json = true;
             break;
@@ -318,8 +328,8 @@ static void parse_args(int argc, char **argv, BenchOptions *opts)
             usage_error("--file, --aio and --direct need a file-based "
                         "backend");
         }
-    } else if (have_latency) {
-        usage_error("--latency-ns needs backend null-co");
+    } else if (have_latency || opts->separate) {
+        usage_error("--latency-ns and --separate need backend null-co");
     }
     if (opts->backend == BACKEND_QCOW2_ALLOC && opts->file) {
         usage_error("qcow2-alloc always creates a fresh temporary image");
@@ -483,7 +493,7 @@ static void coroutine_fn worker_co(void *opaque)
     BenchWorker *w = opaque;
     BenchThread *t = w->t;
     BenchState *s = t->s;
-    BlockBackend *blk = s->blk;
+    BlockBackend *blk = t->blk;
     Mode mode = s->opts->mode;
     bool acct = s->opts->backend == BACKEND_NULL_CO_ACCT;
     GRand *rand = g_rand_new_with_seed(t->index * MAX_DEPTH + w->index);
@@ -691,6 +701,16 @@ int main(int argc, char **argv)
         t->index = i;
         t->iothread = iothread_new();
         t->ctx = iothread_get_aio_context(t->iothread);
+        t->blk = s.blk;
+        if (opts.separate && i > 0) {
+            options = backend_options(&opts, &tmp_path, &local_err);
+            t->blk = options ? blk_new_open(NULL, NULL, options, BDRV_O_RDWR,
+                                            &local_err) : NULL;
+            if (!t->blk) {
+                error_report_err(local_err);
+                goto out;
+            }
+        }
         t->remaining = opts.requests / opts.threads +
                        ((uint64_t)i < opts.requests % opts.threads);
         t->active = opts.depth;
@@ -706,9 +726,12 @@ int main(int argc, char **argv)
      * Like virtio-blk with iothread-vq-mapping: the BlockBackend's home
      * context is the first IOThread, but all of them submit requests.
      */
-    if (blk_set_aio_context(s.blk, s.threads[0].ctx, &local_err) < 0) {
-        error_report_err(local_err);
-        goto out;
+    for (i = 0; i < (opts.separate ? opts.threads : 1); i++) {
+        if (blk_set_aio_context(s.threads[i].blk, s.threads[i].ctx,
+                                &local_err) < 0) {
+            error_report_err(local_err);
+            goto out;
+        }
     }
 
     /* Timed phase */
@@ -748,12 +771,22 @@ int main(int argc, char **argv)
         ret = 0;
     }
 
-    blk_set_aio_context(s.blk, qemu_get_aio_context(), &error_abort);
+    for (i = 0; i < (opts.separate ? opts.threads : 1); i++) {
+        blk_set_aio_context(s.threads[i].blk, qemu_get_aio_context(),
+                            &error_abort);
+    }
 
 out:
+    for (i = 1; s.threads && i < opts.threads; i++) {
+        if (s.threads[i].blk != s.blk) {
+            blk_unref(s.threads[i].blk);
+        }
+    }
     blk_unref(s.blk);
     for (i = 0; s.threads && i < opts.threads; i++) {
-        iothread_join(s.threads[i].iothread);
+        if (s.threads[i].iothread) {
+            iothread_join(s.threads[i].iothread);
+        }
     }
     g_free(s.threads);
     g_free(s.workers);

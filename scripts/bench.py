@@ -159,30 +159,20 @@ def measure_iops(bins, threads_list, depth, seconds, rounds):
                     separate.append(bench(bins['series'], backend, mode,
                                           threads, depth, seconds=seconds,
                                           separate=True)['iops_total'])
-            points.append({
-                'tree': 'unshared', 'backend': backend, 'mode': mode,
-                'threads': threads, 'depth': depth,
-                'iops_median': statistics.median(unshared),
-                'iops_min': min(unshared), 'iops_max': max(unshared),
-                'samples': unshared,
-            })
+            def point(tree, samples, **extra):
+                return dict({'tree': tree, 'backend': backend, 'mode': mode,
+                             'threads': threads, 'depth': depth,
+                             'iops_median': statistics.median(samples),
+                             'iops_min': min(samples),
+                             'iops_max': max(samples), 'samples': samples},
+                            **extra)
+            points.append(point('unshared', unshared))
             if separate:
-                points.append({
-                    'tree': 'separate', 'backend': backend, 'mode': mode,
-                    'threads': threads, 'depth': depth,
-                    'iops_median': statistics.median(separate),
-                    'iops_min': min(separate), 'iops_max': max(separate),
-                    'samples': separate,
-                })
+                points.append(point('separate', separate))
             for tree in bins:
-                s = samples[tree]
-                points.append({
-                    'tree': tree, 'backend': backend, 'mode': mode,
-                    'threads': threads, 'depth': depth,
-                    'iops_median': statistics.median(s),
-                    'iops_min': min(s), 'iops_max': max(s), 'samples': s,
-                    'cpu_us_per_request_median': statistics.median(cpu[tree]),
-                })
+                points.append(point(tree, samples[tree],
+                                    cpu_us_per_request_median=
+                                    statistics.median(cpu[tree])))
             # the result is the ratio: per round, series over the pristine
             # run next to it, so that drift of the machine cancels out
             ratios = [q / p for p, q in zip(samples['pristine'],

@@ -26,7 +26,8 @@ Each location of the series is classified:
   pre-existing  one of its two functions (not an interceptor such as
                 memcpy) races in pristine's reports too
   not series    neither access is in a function the series changes or
-                calls (SRC: git diff v10.2.2..HEAD, tests excluded), and
+                calls (SRC: git diff v10.2.2..HEAD, tests excluded; an
+                interceptor such as free or memcpy is not one), and
                 pristine did not show it in this run (the series runs more
                 tests, and races show up in some runs only)
   NEW           an access in code the series changes, not seen on pristine
@@ -156,7 +157,9 @@ def main():
             what = 'same class'
         elif any(f in pristine_funcs for f in frames):
             what = 'pre-existing'
-        elif not any(f[1] in changed for f in frames):
+        elif not any(f[1] in changed for f in frames if f[0] != '<null>'):
+            # interceptors (free, memcpy, ...) are not the series' code,
+            # whatever the series' lines or comments name
             what = 'not series'
         else:
             what = '**NEW**'

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build and run the unit tests and the block qtests at every prefix of the
 # series (incremental builds, ccache), in $WORK/qemu and $WORK/build.
+# MQ_BISECT_IOTESTS="NAME..." also runs those iotests (qcow2) at every
+# prefix whose tree has them, e.g. a fix's test from the fix on.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 S=$TOP/scripts
@@ -23,6 +25,12 @@ for c in v10.2.2 "${commits[@]}"; do
     "$S/build.sh" >/dev/null || die "build fails at $c"
     "$S/test-unit.sh" | grep '^RESULT' || die "unit tests fail at $c"
     "$S/test-qtest.sh" | grep '^RESULT' || die "qtests fail at $c"
+    for t in ${MQ_BISECT_IOTESTS:-}; do
+        [ -e "$SRC/tests/qemu-iotests/tests/$t" ] || continue
+        (cd "$BUILD/tests/qemu-iotests" &&
+         PATH=/usr/bin:/bin:$PATH ./check -qcow2 "$t" | tail -1) ||
+            die "iotest $t fails at $c"
+    done
     i=$((i + 1))
 done
 say "bisect: every prefix builds and passes"

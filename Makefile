@@ -34,7 +34,7 @@ check:                               ## lint, apply, build, unit, qtest, iotests
 lint: fetch
 	$(S)/lint.sh
 
-check-bisect:                        ## build + unit tests + qtests at every patch
+check-bisect:                        ## build + unit tests + qtests (+ MQ_BISECT_IOTESTS) at every patch
 	$(S)/check-bisect.sh
 
 check-sanitize:                      ## TSan and ASan/UBSan builds: unit tests, qtests
